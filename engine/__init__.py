@@ -1,0 +1,23 @@
+"""engine: a TensorFlow-1.x-style dataflow graph engine on numpy.
+
+`import engine as tf` and write graphs as in TensorFlow 1.x: placeholders,
+variables, ops, `gradients`, optimizers, and a `Session` that runs them with
+cached execution plans. Graphs serialize to a safe, versioned GraphDef (JSON
+plus raw little-endian arrays; never pickle). Nothing here imports Spark.
+"""
+from . import dtypes, errors, registry
+from .dtypes import DType, as_dtype, bool_, double, float32, float64, int32, int64
+from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
+from .gradients import gradients
+from .graph import (Graph, NodeDef, Operation, Tensor, control_dependencies, get_default_graph,
+                    name_scope, reset_default_graph)
+from .ops.core import constant, group, identity, no_op, placeholder, stop_gradient
+from .ops.math import add, broadcast_like, divide, multiply, negative, subtract, sum_like
+from .ops._util import convert_to_tensor
+from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
+from .session import Session
+from .shapes import TensorShape
+from .variables import (Variable, assign, assign_add, assign_sub, global_variables,
+                        global_variables_initializer, trainable_variables, variables_initializer)
+
+bool = bool_  # noqa: A001  (TensorFlow spells it tf.bool)

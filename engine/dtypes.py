@@ -1,0 +1,96 @@
+"""Tensor element types: float32, float64, int32, int64 and bool.
+
+A `DType` wraps a numpy dtype. `as_dtype` accepts a DType, a numpy dtype or
+type, or a name, and refuses anything else, so no op ever sees an element
+type it has no kernel for.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import DTypeError
+
+
+class DType:
+    """An element type, e.g. `float32`; compare with `==` or `is`."""
+
+    __slots__ = ("name", "np", "_proto")
+
+    def __init__(self, name: str, np_dtype: type, proto: str) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self._proto = proto
+
+    @property
+    def as_numpy_dtype(self) -> type:
+        return self.np.type
+
+    @property
+    def is_floating(self) -> bool:
+        return self.np.kind == "f"
+
+    @property
+    def is_integer(self) -> bool:
+        return self.np.kind == "i"
+
+    @property
+    def is_bool(self) -> bool:
+        return self.np.kind == "b"
+
+    @property
+    def is_numeric(self) -> bool:
+        return not self.is_bool
+
+    @property
+    def proto_name(self) -> str:
+        """TensorFlow's enum name (`DT_FLOAT`), used by readable NodeDefs."""
+        return self._proto
+
+    @property
+    def min(self) -> Any:
+        return np.finfo(self.np).min if self.is_floating else np.iinfo(self.np).min
+
+    @property
+    def max(self) -> Any:
+        return np.finfo(self.np).max if self.is_floating else np.iinfo(self.np).max
+
+    def __repr__(self) -> str:
+        return f"tf.{self.name}"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+float32 = DType("float32", np.float32, "DT_FLOAT")
+float64 = DType("float64", np.float64, "DT_DOUBLE")
+int32 = DType("int32", np.int32, "DT_INT32")
+int64 = DType("int64", np.int64, "DT_INT64")
+bool_ = DType("bool", np.bool_, "DT_BOOL")
+double = float64
+
+ALL = (float32, float64, int32, int64, bool_)
+_BY_NAME = {d.name: d for d in ALL} | {"double": float64, "float": float32}
+_BY_NP = {d.np: d for d in ALL}
+
+
+def as_dtype(value: Any) -> DType:
+    """The DType for `value` (DType, numpy dtype/type or name); DTypeError otherwise."""
+    if isinstance(value, DType):
+        return value
+    if isinstance(value, str) and value in _BY_NAME:
+        return _BY_NAME[value]
+    try:
+        found = _BY_NP.get(np.dtype(value))
+    except TypeError:
+        found = None
+    if found is None:
+        names = ", ".join(d.name for d in ALL)
+        raise DTypeError(f"unsupported dtype {value!r}; supported: {names}")
+    return found
+
+
+def from_numpy(array: np.ndarray) -> DType:
+    """The DType of a numpy array; DTypeError for unsupported element types."""
+    return as_dtype(array.dtype)

@@ -1,0 +1,49 @@
+"""Every exception the engine raises, in one hierarchy.
+
+Messages say what was expected, what was found and where (op type, op name,
+tensor name, shapes), so a user can act on them without reading engine code.
+"""
+
+
+class EngineError(Exception):
+    """Base class of all engine errors."""
+
+
+class RegistryError(EngineError):
+    """An op type is registered twice, or looked up but unknown."""
+
+
+class ShapeError(EngineError, ValueError):
+    """Static or runtime shapes do not fit an op or a placeholder."""
+
+
+class DTypeError(EngineError, TypeError):
+    """Dtypes do not fit an op or a placeholder (no silent promotion)."""
+
+
+class GraphError(EngineError, ValueError):
+    """A graph is used inconsistently (foreign tensors, unknown names, ...)."""
+
+
+class FeedError(EngineError, ValueError):
+    """A feed_dict entry is invalid: unknown key, wrong shape or dtype."""
+
+
+class FetchError(EngineError, ValueError):
+    """A fetch cannot be computed (e.g. an unfed placeholder)."""
+
+
+class FailedPreconditionError(EngineError, RuntimeError):
+    """The graph needs state that is missing, e.g. an uninitialized variable."""
+
+
+class GradientError(EngineError, LookupError):
+    """An op has no gradient, or a gradient function broke its contract."""
+
+
+class GraphDefError(EngineError, ValueError):
+    """A serialized graph is malformed or inconsistent; names the node."""
+
+
+class InvalidArgumentError(EngineError, ValueError):
+    """A kernel received values it cannot process (raised at run time)."""

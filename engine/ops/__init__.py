@@ -1,0 +1,6 @@
+"""Op families; importing this package registers every built-in op.
+
+Each module holds whole ops: builder, kernel, shape/dtype rule, gradient and
+batching rule side by side (see engine.registry for the contracts).
+"""
+from . import core, math, state  # noqa: F401  (registration happens on import)

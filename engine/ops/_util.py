@@ -1,0 +1,148 @@
+"""Helpers shared by the op families: tensor conversion and common rules."""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from .. import dtypes
+from ..dtypes import DType
+from ..errors import DTypeError
+from ..graph import Graph, Operation, Tensor, get_default_graph
+from ..registry import TensorSpec
+from ..shapes import broadcast
+
+_PY_DEFAULTS = {bool: dtypes.bool_, int: dtypes.int32, float: dtypes.float32}
+
+
+def is_tensor_like(value: Any) -> bool:
+    return isinstance(value, Tensor) or hasattr(value, "_as_graph_element")
+
+
+def convert_to_tensor(value: Any, dtype: Optional[DType] = None, name: Optional[str] = None) -> Tensor:
+    """A Tensor from a Tensor, a Variable, a Python scalar/list or a numpy array.
+
+    Python values take `dtype` when given (if they fit it exactly), else
+    TensorFlow's defaults (float32, int32, bool). numpy arrays keep their
+    dtype; a different `dtype` is an error, not a silent cast.
+    """
+    if hasattr(value, "_as_graph_element"):
+        value = value._as_graph_element()
+    want = dtypes.as_dtype(dtype) if dtype is not None else None
+    if isinstance(value, Tensor):
+        if want is not None and value.dtype is not want:
+            raise DTypeError(f"Tensor conversion requested dtype {want.name} for Tensor '{value.name}' "
+                             f"of dtype {value.dtype.name}")
+        return value
+    from .core import constant
+    return constant(as_array(value, want), name=name or "Const")
+
+
+def as_array(value: Any, dtype: Optional[DType] = None) -> np.ndarray:
+    """A numpy array for a constant, with TensorFlow's dtype rules."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+        found = dtypes.from_numpy(array)
+        if dtype is not None and found is not dtype:
+            raise DTypeError(f"expected a value of dtype {dtype.name}, found a numpy {found.name} value; "
+                             f"cast it first (engine.cast or .astype)")
+        return array
+    if dtype is None:
+        dtype = _python_dtype(value)
+    array = np.asarray(value, dtype=dtype.np)
+    if not dtype.is_floating and not np.array_equal(array, np.asarray(value)):
+        raise DTypeError(f"expected {dtype.name}, found {value!r} which does not fit it exactly")
+    return array
+
+
+def _python_dtype(value: Any) -> DType:
+    flat = np.asarray(value)
+    if flat.dtype == object or flat.dtype.kind not in "biuf":
+        raise DTypeError(f"cannot convert {value!r} to a tensor: expected numbers or booleans")
+    kind = {"b": bool, "i": int, "u": int, "f": float}[flat.dtype.kind]
+    return _PY_DEFAULTS[kind]
+
+
+def convert_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
+    """Two operands of a binary op; a Python value takes the tensor's dtype."""
+    if is_tensor_like(x):
+        x = convert_to_tensor(x)
+        return x, convert_to_tensor(y, x.dtype) if not is_tensor_like(y) else convert_to_tensor(y)
+    if is_tensor_like(y):
+        y = convert_to_tensor(y)
+        return convert_to_tensor(x, y.dtype), y
+    return convert_to_tensor(x), convert_to_tensor(y)
+
+
+def convert_all(values: Sequence[Any]) -> list[Tensor]:
+    """Many operands of one dtype; Python values take the first tensor's dtype."""
+    tensors = [convert_to_tensor(v) for v in values if is_tensor_like(v)]
+    dtype = tensors[0].dtype if tensors else None
+    return [convert_to_tensor(v, None if is_tensor_like(v) else dtype) for v in values]
+
+
+def graph_of(*tensors: Tensor) -> Graph:
+    """The graph the tensors live in (the default graph if none)."""
+    return tensors[0].graph if tensors else get_default_graph()
+
+
+def make_op(op_type: str, inputs: Sequence[Tensor], name: Optional[str], **attrs: Any) -> Operation:
+    """Create an op in the inputs' graph (or the default graph)."""
+    return graph_of(*inputs).create_op(op_type, list(inputs), attrs, name=name)
+
+
+def make(op_type: str, inputs: Sequence[Tensor], name: Optional[str], **attrs: Any) -> Tensor:
+    """Create a single-output op and return its output."""
+    return make_op(op_type, inputs, name, **attrs).outputs[0]
+
+
+# -- inference rules shared by many ops -------------------------------------------------
+def same_dtype(inputs: Sequence[TensorSpec]) -> DType:
+    """The common dtype of the inputs; DTypeError naming all of them otherwise."""
+    found = {s.dtype for s in inputs}
+    if len(found) > 1:
+        raise DTypeError("inputs must have the same dtype, found " + ", ".join(s.dtype.name for s in inputs))
+    return inputs[0].dtype
+
+
+def require(dtype: DType, allowed: str, what: str = "input") -> None:
+    """DTypeError unless dtype's kind is in `allowed` ('f' float, 'i' int, 'b' bool)."""
+    if dtype.np.kind not in allowed:
+        names = {"f": "floating", "i": "integer", "b": "bool"}
+        raise DTypeError(f"{what} must be {' or '.join(names[k] for k in allowed)}, found {dtype.name}")
+
+
+def broadcast_specs(inputs: Sequence[TensorSpec]) -> Optional[tuple]:
+    """The broadcast static shape of the inputs (ShapeError if incompatible)."""
+    return broadcast(*[s.shape for s in inputs])
+
+
+def elementwise(allowed: str = "fi", out_dtype: Optional[DType] = None):
+    """Inference rule for elementwise ops: one dtype in, broadcast shape out."""
+    def infer(inputs: Sequence[TensorSpec]) -> TensorSpec:
+        dtype = same_dtype(inputs)
+        require(dtype, allowed)
+        return TensorSpec(out_dtype or dtype, broadcast_specs(inputs))
+    return infer
+
+
+# -- batching rules --------------------------------------------------------------------
+def batch_elementwise(kernel):
+    """Batching rule for broadcasting ops: align the batch axis in front of each row."""
+    def rule(args: Sequence[np.ndarray], batched: Sequence[bool], **attrs: Any):
+        rank = max(a.ndim - b for a, b in zip(args, batched))
+        aligned = [a.reshape(a.shape[:1] + (1,) * (rank - a.ndim + 1) + a.shape[1:]) if b else a
+                   for a, b in zip(args, batched)]
+        return kernel(*aligned, **attrs)
+    return rule
+
+
+def batched_args(args: Sequence[np.ndarray], batched: Sequence[bool]) -> list[np.ndarray]:
+    """All args with the batch axis: unbatched ones are broadcast along it."""
+    n = next(a.shape[0] for a, b in zip(args, batched) if b)
+    return [a if b else np.broadcast_to(a, (n,) + a.shape) for a, b in zip(args, batched)]
+
+
+def shift_axis(axis: int) -> int:
+    """A row-level axis (possibly negative) as an axis of the batched array."""
+    return axis + 1 if axis >= 0 else axis

@@ -1,0 +1,118 @@
+"""Graph-structure ops: constants, placeholders, identity, no_op and group."""
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from .. import dtypes
+from ..dtypes import DType
+from ..errors import FetchError, ShapeError
+from ..graph import Operation, Tensor, get_default_graph
+from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
+from ..shapes import as_dims, format_dims, num_elements
+from ._util import as_array, convert_to_tensor, graph_of, make
+
+
+def _const_infer(inputs: Sequence[TensorSpec], *, value: np.ndarray, dtype: DType) -> TensorSpec:
+    if dtypes.from_numpy(value) is not dtype:
+        raise ShapeError(f"value has dtype {value.dtype}, attr dtype says {dtype.name}")
+    return TensorSpec(dtype, value.shape)
+
+
+def _const_kernel(*, value: np.ndarray, dtype: DType) -> np.ndarray:
+    return value
+
+
+register_op("Const", kernel=_const_kernel, infer=_const_infer, attrs={"value": "tensor", "dtype": "type"},
+            num_inputs=0, grad=NOT_DIFFERENTIABLE)
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
+    """A tensor with a fixed value; `shape` broadcasts a scalar or reshapes.
+
+    >>> constant(1.0, name="first_constant")  # doctest: +SKIP
+    """
+    want = dtypes.as_dtype(dtype) if dtype is not None else None
+    if want is not None and isinstance(value, (np.ndarray, np.generic)):
+        value = value.tolist() if np.can_cast(value.dtype, want.np, "same_kind") else value
+    array = as_array(value, want)
+    if shape is not None:
+        dims = as_dims(shape)
+        if array.size == 1:
+            array = np.full(dims, array.reshape(()), dtype=array.dtype)
+        elif num_elements(dims) == array.size:
+            array = array.reshape(dims)
+        else:
+            raise ShapeError(f"Const '{name}': cannot give a value of shape {format_dims(array.shape)} "
+                             f"the shape {format_dims(dims)}")
+    array = np.array(array, copy=True)  # the graph owns its constants
+    array.flags.writeable = False
+    return make("Const", [], name, value=array, dtype=dtypes.from_numpy(array))
+
+
+def _placeholder_kernel(*, dtype: DType, shape: Any) -> np.ndarray:
+    raise FetchError(f"a placeholder of dtype {dtype.name} and shape {format_dims(shape)} was not fed")
+
+
+register_op("Placeholder", kernel=_placeholder_kernel,
+            infer=lambda inputs, *, dtype, shape: TensorSpec(dtype, shape),
+            attrs={"dtype": "type", "shape": "shape?"}, num_inputs=0, grad=NOT_DIFFERENTIABLE)
+
+
+def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Tensor:
+    """A tensor whose value is fed at run time; None dims are unknown.
+
+    >>> x = placeholder(float64, shape=[None, 2], name="x")  # doctest: +SKIP
+    """
+    return make("Placeholder", [], name, dtype=dtypes.as_dtype(dtype), shape=as_dims(shape))
+
+
+def _same_spec(inputs: Sequence[TensorSpec]) -> TensorSpec:
+    return inputs[0]
+
+
+def _pass_through(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def _batch_pass_through(args: Sequence[np.ndarray], batched: Sequence[bool]) -> np.ndarray:
+    return args[0]
+
+
+register_op("Identity", kernel=_pass_through, infer=_same_spec, num_inputs=1,
+            grad=lambda op, g: [g], batch=_batch_pass_through)
+register_op("StopGradient", kernel=_pass_through, infer=_same_spec, num_inputs=1,
+            grad=lambda op, g: [None], batch=_batch_pass_through)
+
+
+def identity(x: Any, name: str = "Identity") -> Tensor:
+    """The same value as `x`, as a new tensor (useful to name an output)."""
+    return make("Identity", [convert_to_tensor(x)], name)
+
+
+def stop_gradient(x: Any, name: str = "StopGradient") -> Tensor:
+    """`x`, seen by `gradients` as a constant."""
+    return make("StopGradient", [convert_to_tensor(x)], name)
+
+
+def _no_op_kernel() -> None:
+    return None
+
+
+register_op("NoOp", kernel=_no_op_kernel, infer=lambda inputs: [], num_inputs=0, grad=NOT_DIFFERENTIABLE,
+            batch=lambda args, batched: None)
+
+
+def no_op(name: str = "NoOp") -> Operation:
+    """An op that does nothing; with control inputs, a synchronization point."""
+    return get_default_graph().create_op("NoOp", [], {}, name=name)
+
+
+def group(*inputs: Any, name: str = "group_deps") -> Operation:
+    """An op that runs all `inputs` (ops or tensors) and outputs nothing."""
+    items = [i for item in inputs for i in (item if isinstance(item, (list, tuple)) else [item])]
+    graph = graph_of(*[i for i in items if isinstance(i, Tensor)]) if items else get_default_graph()
+    deps = [graph.as_graph_element(i) for i in items]
+    deps = [d.op if isinstance(d, Tensor) else d for d in deps]
+    return graph.create_op("NoOp", [], {}, name=name, control_inputs=deps)

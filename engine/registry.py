@@ -1,0 +1,127 @@
+"""The op registry: one entry per op type holding everything about it.
+
+An `OpDef` keeps, side by side, the op's attributes, its numpy kernel, its
+shape/dtype inference, its gradient and its batching rule, so that adding an
+op touches one place. Users add ops with the same `register_op` the engine
+uses (see `examples/05_custom_op.py`).
+
+Contracts:
+- `kernel(*inputs, **attrs)` is a pure numpy function returning one array, or
+  a tuple of arrays for multi-output ops. A stateful op's kernel receives a
+  `KernelContext` first: `kernel(ctx, *inputs, **attrs)`.
+- `infer(inputs, **attrs)` gets the inputs' `TensorSpec`s and returns the
+  output spec (or a list of them); it raises ShapeError/DTypeError with a
+  short reason, and the graph adds the op type, name and input shapes.
+- A `ref_input` op (assignments) gets the variable it writes as input 0;
+  the plan passes only the other inputs and sets `ctx.ref` to its name.
+- `grad(op, *output_grads)` builds graph ops and returns one gradient per
+  input (None where there is none). `NOT_DIFFERENTIABLE` says the op has no
+  gradient on purpose; a missing (None) gradient is an error when needed.
+- `batch(args, batched, **attrs)` runs the op when some inputs carry an
+  extra leading batch dimension (`batched[i]` tells which) and returns
+  outputs that all carry it. None means no rule: callers loop over rows.
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple, Optional, Sequence
+
+from .attrs import KINDS
+from .dtypes import DType
+from .errors import RegistryError
+
+
+class TensorSpec(NamedTuple):
+    """Static description of a tensor: element type and dims (see shapes.Dims)."""
+
+    dtype: DType
+    shape: Optional[tuple]
+
+
+class _NotDifferentiable:
+    def __repr__(self) -> str:
+        return "NOT_DIFFERENTIABLE"
+
+
+NOT_DIFFERENTIABLE = _NotDifferentiable()
+
+
+@dataclass
+class KernelContext:
+    """What a stateful kernel may touch: the session's variable store."""
+
+    op_name: str
+    variables: dict
+    ref: Optional[str] = None  # the variable an Assign-like op writes to
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """Everything about one op type; see the module docstring for contracts."""
+
+    type: str
+    kernel: Callable
+    infer: Callable[..., Any]
+    attrs: dict = field(default_factory=dict)  # attr name -> kind (see attrs.KINDS)
+    num_inputs: Optional[int] = None  # None: any number (variadic ops)
+    grad: Any = None
+    batch: Optional[Callable] = None
+    stateful: bool = False
+    ref_input: bool = False  # input 0 names a variable to write; it is not read as data
+    defined_at: str = ""
+
+    @property
+    def differentiable(self) -> bool:
+        return self.grad is not NOT_DIFFERENTIABLE
+
+
+_REGISTRY: dict[str, OpDef] = {}
+
+
+def _caller() -> str:
+    frame = inspect.stack()[2]
+    return f"{frame.filename}:{frame.lineno}"
+
+
+def register_op(type: str, *, kernel: Callable, infer: Callable, attrs: Optional[dict] = None,
+                num_inputs: Optional[int] = None, grad: Any = None, batch: Optional[Callable] = None,
+                stateful: bool = False, ref_input: bool = False) -> OpDef:
+    """Add an op type to the registry and return its OpDef.
+
+    >>> register_op("Cube", kernel=lambda x: x ** 3, infer=lambda inputs: inputs[0],
+    ...             num_inputs=1, grad=lambda op, g: [3.0 * op.inputs[0] ** 2 * g])  # doctest: +SKIP
+    """
+    if type in _REGISTRY:
+        raise RegistryError(f"op type {type!r} is already registered at {_REGISTRY[type].defined_at}; "
+                            f"registered again at {_caller()}")
+    attrs = dict(attrs or {})
+    for name, kind in attrs.items():
+        if kind not in KINDS:
+            raise RegistryError(f"op type {type!r}: attr {name!r} has unknown kind {kind!r}; "
+                                f"known kinds: {', '.join(KINDS)}")
+    opdef = OpDef(type, kernel, infer, attrs, num_inputs, grad, batch, stateful, ref_input, _caller())
+    _REGISTRY[type] = opdef
+    return opdef
+
+
+def get_op(type: str) -> OpDef:
+    """The OpDef of `type`; RegistryError naming close matches if unknown."""
+    try:
+        return _REGISTRY[type]
+    except KeyError:
+        close = difflib.get_close_matches(type, list(_REGISTRY), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise RegistryError(f"unknown op type {type!r}{hint}") from None
+
+
+def registered_ops() -> Sequence[OpDef]:
+    """All registered OpDefs, in registration order."""
+    return list(_REGISTRY.values())
+
+
+def unregister_op(type: str) -> None:
+    """Remove a user op type (tests and notebooks that redefine an op)."""
+    get_op(type)
+    del _REGISTRY[type]

@@ -1,0 +1,151 @@
+"""Variables: graph state that persists across `Session.run` calls.
+
+`Variable(initial_value)` adds a `VariableV2` op (the value), the ops that
+compute the initial value (`name/initial_value`) and an `Assign`
+(`name/Assign`, the initializer). Variables are listed in the graph's
+`variables` and `trainable_variables` collections.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from . import dtypes
+from .errors import GraphError
+from .graph import Graph, Operation, Tensor, TensorOperators, get_default_graph
+from .ops._util import convert_to_tensor, make
+from .ops.core import group
+
+GLOBAL_VARIABLES = "variables"
+TRAINABLE_VARIABLES = "trainable_variables"
+
+
+class Variable(TensorOperators):
+    """A named, stateful tensor; use it wherever a Tensor is expected.
+
+    >>> w = Variable(np.zeros((3, 1)), name="w")  # doctest: +SKIP
+    """
+
+    def __init__(self, initial_value: Any = None, trainable: bool = True, name: Optional[str] = None,
+                 dtype: Any = None, shape: Any = None, *, _op: Optional[Operation] = None,
+                 _initializer: Optional[Operation] = None, _initial_value: Optional[Tensor] = None) -> None:
+        if _op is not None:  # rebuilt from an imported graph
+            self._op, self._initializer_op, self._initial_value = _op, _initializer, _initial_value
+            self.trainable = trainable
+            return
+        if initial_value is None:
+            raise ValueError("Variable needs an initial_value (a value, a tensor or a callable)")
+        graph = get_default_graph()
+        with graph.name_scope(name or "Variable") as scope:
+            var_name = scope[:-1]
+            if callable(initial_value):
+                initial_value = initial_value()
+            init = convert_to_tensor(initial_value, dtypes.as_dtype(dtype) if dtype else None,
+                                     name="initial_value")
+            static = init._dims if shape is None else tuple(shape)
+            if static is None or any(d is None for d in static):
+                raise GraphError(f"Variable '{var_name}': the initial value needs a fully known shape, "
+                                 f"found {init.shape}; pass shape=")
+            self._op = graph.create_op("VariableV2", [], {"dtype": init.dtype, "shape": static},
+                                       name=var_name, exact_name=True)
+            self._initial_value = init
+            self._initializer_op = make("Assign", [self._op.outputs[0], init], "Assign").op
+        self.trainable = trainable
+        graph.add_to_collection(GLOBAL_VARIABLES, self)
+        if trainable:
+            graph.add_to_collection(TRAINABLE_VARIABLES, self)
+
+    # -- tensor-like ---------------------------------------------------------------
+    def _as_graph_element(self) -> Tensor:
+        return self._op.outputs[0]
+
+    def value(self) -> Tensor:
+        return self._op.outputs[0]
+
+    read_value = value
+
+    @property
+    def op(self) -> Operation:
+        return self._op
+
+    @property
+    def name(self) -> str:
+        return self._op.outputs[0].name
+
+    @property
+    def dtype(self):
+        return self._op.outputs[0].dtype
+
+    @property
+    def shape(self):
+        return self._op.outputs[0].shape
+
+    def get_shape(self):
+        return self.shape
+
+    @property
+    def graph(self) -> Graph:
+        return self._op.graph
+
+    @property
+    def initializer(self) -> Operation:
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor:
+        return self._initial_value
+
+    # -- state -----------------------------------------------------------------------
+    def assign(self, value: Any, name: Optional[str] = None) -> Tensor:
+        return make("Assign", [self.value(), convert_to_tensor(value, self.dtype)], name or "Assign")
+
+    def assign_add(self, delta: Any, name: Optional[str] = None) -> Tensor:
+        return make("AssignAdd", [self.value(), convert_to_tensor(delta, self.dtype)], name or "AssignAdd")
+
+    def assign_sub(self, delta: Any, name: Optional[str] = None) -> Tensor:
+        return make("AssignSub", [self.value(), convert_to_tensor(delta, self.dtype)], name or "AssignSub")
+
+    def eval(self, session: Any = None) -> np.ndarray:
+        return self.value().eval(session=session)
+
+    def load(self, value: Any, session: Any = None) -> None:
+        """Set the value in `session` (default session) without adding ops."""
+        from .session import default_session
+        (session or default_session()).load_variables({self._op.name: value})
+
+    def __repr__(self) -> str:
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+    __hash__ = object.__hash__
+
+
+def global_variables(graph: Optional[Graph] = None) -> list[Variable]:
+    return (graph or get_default_graph()).get_collection(GLOBAL_VARIABLES)
+
+
+def trainable_variables(graph: Optional[Graph] = None) -> list[Variable]:
+    return (graph or get_default_graph()).get_collection(TRAINABLE_VARIABLES)
+
+
+def variables_initializer(var_list: list[Variable], name: str = "init") -> Operation:
+    """An op that runs the initializers of `var_list`."""
+    return group(*[v.initializer for v in var_list], name=name)
+
+
+def global_variables_initializer() -> Operation:
+    """An op that initializes every variable of the default graph."""
+    return variables_initializer(global_variables(), name="init")
+
+
+def assign(ref: Variable, value: Any, name: Optional[str] = None) -> Tensor:
+    return ref.assign(value, name)
+
+
+def assign_add(ref: Variable, delta: Any, name: Optional[str] = None) -> Tensor:
+    return ref.assign_add(delta, name)
+
+
+def assign_sub(ref: Variable, delta: Any, name: Optional[str] = None) -> Tensor:
+    return ref.assign_sub(delta, name)
+
