@@ -1,0 +1,83 @@
+"""Public test helpers: check an op's gradient against finite differences.
+
+>>> from engine.testing import check_grads
+>>> check_grads(lambda x, y: x * y, [np.ones(3), np.arange(3.0)])  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from .dtypes import float64
+from .gradients import gradients
+from .graph import Graph, Tensor
+from .ops._util import convert_to_tensor
+from .ops.core import constant, placeholder
+from .ops.math import multiply, sum_like
+from .session import Session
+
+
+def _scalar_projection(y: Tensor, rng: np.random.Generator, shape: tuple) -> Tensor:
+    """sum(y * r) for a fixed random r: a scalar whose gradient covers every output entry."""
+    r = constant(rng.standard_normal(shape))
+    return sum_like(multiply(y, r), constant(np.float64(0.0)))
+
+
+def numerical_gradient(f: Callable[[list], float], args: Sequence[np.ndarray], index: int, eps: float) -> np.ndarray:
+    """Central finite differences of scalar `f` with respect to `args[index]`."""
+    x = np.array(args[index], dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        saved = x[i]
+        values = list(args)
+        x[i] = saved + eps
+        values[index] = x.copy()
+        up = f(values)
+        x[i] = saved - eps
+        values[index] = x.copy()
+        down = f(values)
+        x[i] = saved
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def check_grads(build: Callable[..., Tensor], args: Sequence[np.ndarray], order: int = 1,
+                wrt: Optional[Sequence[int]] = None, eps: float = 1e-6, rtol: float = 1e-5,
+                atol: float = 1e-7, seed: int = 0) -> None:
+    """Assert that the symbolic gradients of `build` match central differences.
+
+    `build(*tensors)` makes the op(s) under test from float64 placeholders
+    shaped like `args`. `order=2` also checks the gradient of the gradient.
+    `wrt` picks the argument indices to check (default: all float ones).
+    Raises AssertionError naming the argument and the largest mismatch.
+    """
+    args = [np.asarray(a) for a in args]
+    wrt = [i for i, a in enumerate(args) if a.dtype.kind == "f"] if wrt is None else list(wrt)
+    _check(build, args, wrt, order, eps, rtol, atol, np.random.default_rng(seed))
+
+
+def _check(build, args, wrt, order, eps, rtol, atol, rng) -> None:
+    graph = Graph()
+    with graph.as_default():
+        xs = [placeholder(float64 if a.dtype.kind == "f" else a.dtype, a.shape, name=f"arg{i}")
+              for i, a in enumerate(args)]
+        y = convert_to_tensor(build(*xs))
+        sess = Session(graph)
+        probe = _scalar_projection(y, rng, tuple(sess.run(y, dict(zip(xs, args))).shape))
+        grads = gradients(probe, [xs[i] for i in wrt])
+    feeds = lambda values: dict(zip(xs, values))  # noqa: E731
+    for index, g in zip(wrt, grads):
+        # None means "not connected": the gradient is zero, which the differences must confirm
+        symbolic = np.zeros(args[index].shape) if g is None else sess.run(g, feeds(args))
+        numeric = numerical_gradient(lambda v: float(sess.run(probe, feeds(v))), args, index, eps)
+        if not np.allclose(symbolic, numeric, rtol=rtol, atol=atol):
+            worst = np.max(np.abs(symbolic - numeric))
+            raise AssertionError(f"gradient with respect to argument {index} differs from finite differences "
+                                 f"by up to {worst:.3g}\nsymbolic:\n{symbolic}\nnumeric:\n{numeric}")
+    if order > 1:
+        for index in wrt:
+            _check(lambda *t, i=index: gradients(_scalar_projection(build(*t), np.random.default_rng(1),
+                                                                    tuple(sess.run(y, feeds(args)).shape)),
+                                                 [t[i]])[0],
+                   args, wrt, order - 1, eps, rtol * 10, atol * 10, rng)
