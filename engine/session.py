@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from .batching import bind_batched
 from .errors import FailedPreconditionError, FeedError, FetchError, GraphError
 from .graph import Graph, Operation, Tensor, get_default_graph
 from .registry import KernelContext
@@ -81,8 +82,12 @@ def _data_inputs(op: Operation) -> tuple:
 
 
 def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
-                 variables: dict) -> Plan:
-    """Prune, order and bind the kernels needed to compute `fetches` from `feeds`."""
+                 variables: dict, batched: bool = False) -> Plan:
+    """Prune, order and bind the kernels needed to compute `fetches` from `feeds`.
+
+    With `batched`, the fed values carry an extra leading batch dimension
+    and every op downstream of them runs through its batching rule.
+    """
     fed = set(feeds)
     targets = [f.op if isinstance(f, Tensor) else f for f in fetches]
     ops = _needed_ops(targets, fed)
@@ -102,13 +107,20 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
         for t in _data_inputs(op):
             last_use[slot_of[t]] = index
     keep = set(fetch_slots) | set(range(len(feeds)))
+    carries_batch = set(feeds) if batched else set()
     steps = []
     for index, op in enumerate(ops):
         ins = tuple(slot_of[t] for t in _data_inputs(op))
         outs = tuple(scratch[t] if t in scratch else slot_of[t] for t in op.outputs)
         free = tuple(s for s in dict.fromkeys(ins) if last_use[s] == index and s not in keep)
         free += tuple(s for s in outs if s not in last_use and s not in keep)
-        steps.append(Step(_bind_kernel(op, variables), ins, outs, free))
+        flags = [t in carries_batch for t in _data_inputs(op)]
+        if any(flags):
+            carries_batch.update(op.outputs)
+            kernel = bind_batched(op, flags)
+        else:
+            kernel = _bind_kernel(op, variables)
+        steps.append(Step(kernel, ins, outs, free))
     return Plan(steps, len(slot_of) + len(scratch), tuple(range(len(feeds))), fetch_slots)
 
 
@@ -187,18 +199,28 @@ class Session:
         mapper = _FetchMapper(self.graph, fetches)
         return mapper.rebuild(self._run(mapper.items, feed_dict))
 
-    def _run(self, items: list, feed_dict: Optional[dict]) -> list:
-        feeds, values = self._feeds(feed_dict) if feed_dict else ((), ())
-        key = (tuple(items), feeds)
+    def run_batched(self, fetches: Any, feed_dict: dict) -> Any:
+        """Run a graph written for one row over fed values with a leading batch axis.
+
+        Every fed value is a stack of rows (`(n,) + placeholder shape`); the
+        fetched values computed from them come back stacked the same way.
+        Ops run vectorized through their batching rules (see engine.batching).
+        """
+        mapper = _FetchMapper(self.graph, fetches)
+        return mapper.rebuild(self._run(mapper.items, feed_dict, batched=True))
+
+    def _run(self, items: list, feed_dict: Optional[dict], batched: bool = False) -> list:
+        feeds, values = self._feeds(feed_dict, batched) if feed_dict else ((), ())
+        key = (tuple(items), feeds, batched)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = compile_plan(self.graph, items, feeds, self.variables)
+            plan = self._plans[key] = compile_plan(self.graph, items, feeds, self.variables, batched)
         results = iter(plan(values))
         return [next(results) if isinstance(item, Tensor) else None for item in items]
 
-    def _feeds(self, feed_dict: dict) -> tuple[tuple, list]:
+    def _feeds(self, feed_dict: dict, batched: bool = False) -> tuple[tuple, list]:
         pairs = sorted(((self._feed_key(k), v) for k, v in feed_dict.items()), key=lambda kv: kv[0].name)
-        return tuple(t for t, _ in pairs), [_check_feed(t, v) for t, v in pairs]
+        return tuple(t for t, _ in pairs), [_check_feed(t, v, batched) for t, v in pairs]
 
     def _feed_key(self, key: Any) -> Tensor:
         if isinstance(key, str) and ":" not in key:
@@ -250,7 +272,7 @@ class Session:
             _session_stack().pop()
 
 
-def _check_feed(t: Tensor, value: Any) -> np.ndarray:
+def _check_feed(t: Tensor, value: Any, batched: bool = False) -> np.ndarray:
     """The fed value as an array of the tensor's dtype, or a TensorFlow-style FeedError."""
     want = t.dtype.np
     if isinstance(value, np.ndarray):
@@ -268,9 +290,11 @@ def _check_feed(t: Tensor, value: Any) -> np.ndarray:
             raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {t.dtype.name} "
                             "without changing it; convert it explicitly")
         value = converted
-    if not is_compatible(t._dims, value.shape):
-        raise FeedError(f"Cannot feed value of shape {format_dims(value.shape)} for Tensor '{t.name}', "
-                        f"which has shape {format_dims(t._dims)}")
+    dims = (None,) + t._dims if batched and t._dims is not None else t._dims
+    if not is_compatible(dims, value.shape):
+        rows = "a batch of rows " if batched else ""
+        raise FeedError(f"Cannot feed {rows}value of shape {format_dims(value.shape)} for Tensor '{t.name}', "
+                        f"which has shape {format_dims(dims)}")
     return value
 
 

@@ -81,3 +81,59 @@ def _check(build, args, wrt, order, eps, rtol, atol, rng) -> None:
                                                                     tuple(sess.run(y, feeds(args)).shape)),
                                                  [t[i]])[0],
                    args, wrt, order - 1, eps, rtol * 10, atol * 10, rng)
+
+
+def _row_variants(args: Sequence[np.ndarray], rng: np.random.Generator, n: int) -> list[list[np.ndarray]]:
+    """`n` rows of arguments: the given ones, then float args scaled by factors in [0.5, 1.5]."""
+    rows = [list(args)]
+    for _ in range(n - 1):
+        rows.append([a * rng.uniform(0.5, 1.5) if a.dtype.kind == "f" else a for a in args])
+    return rows
+
+
+def check_op(build: Callable[..., Tensor], args: Sequence[np.ndarray], reference: Callable[..., np.ndarray],
+             grad: bool = True, batch: bool = True, rtol: float = 1e-6, atol: float = 1e-9,
+             grad_order: int = 1, seed: int = 0) -> None:
+    """Assert that `build(*placeholders)` behaves like the numpy `reference(*args)`.
+
+    Checks the values, that the result's dtype is the statically inferred one
+    and its shape fits the static shape, the gradients (float inputs, when
+    `grad`) and the batching rules (when `batch`): the graph written for one
+    row, run with every argument batched and with only the first one batched,
+    must equal the reference row by row.
+    """
+    args = [np.asarray(a) for a in args]
+    graph = Graph()
+    with graph.as_default():
+        xs = [placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(args)]
+        y = convert_to_tensor(build(*xs))
+    sess = Session(graph)
+    got, want = sess.run(y, dict(zip(xs, args))), np.asarray(reference(*args))
+    if got.dtype != y.dtype.np:
+        raise AssertionError(f"{y.op.type}: kernel returned {got.dtype}, inferred dtype is {y.dtype.name}")
+    if not y.shape.is_compatible_with(got.shape):
+        raise AssertionError(f"{y.op.type}: kernel returned shape {got.shape}, inferred shape is {y.shape}")
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=f"{y.op.type} differs from numpy")
+    if want.dtype.kind != "O" and got.dtype.kind != want.dtype.kind:
+        raise AssertionError(f"{y.op.type}: dtype kind {got.dtype} differs from numpy's {want.dtype}")
+    if batch:
+        rows = _row_variants(args, np.random.default_rng(seed), 3)
+        for n_batched in sorted({len(args), 1}) if args else ():
+            fixed = list(args[n_batched:])
+            expected = np.stack([np.asarray(reference(*(r[:n_batched] + fixed))) for r in rows])
+            batched = [np.stack([r[i] for r in rows]) for i in range(n_batched)]
+            np.testing.assert_allclose(_run_rows(build, args, n_batched, batched), expected, rtol=rtol, atol=atol,
+                                       err_msg=f"{y.op.type}: batching rule differs from a loop over rows "
+                                               f"({n_batched} of {len(args)} inputs batched)")
+    if grad and y.dtype.is_floating and any(a.dtype.kind == "f" for a in args):
+        check_grads(build, args, order=grad_order, seed=seed)
+
+
+def _run_rows(build: Callable[..., Tensor], args: Sequence[np.ndarray], n_batched: int,
+              batched: list[np.ndarray]) -> np.ndarray:
+    """Run the row graph over `batched` values for the first args; the rest are constants."""
+    graph = Graph()
+    with graph.as_default():
+        xs = [placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(args[:n_batched])]
+        y = convert_to_tensor(build(*xs, *[constant(a) for a in args[n_batched:]]))
+    return Session(graph).run_batched(y, dict(zip(xs, batched)))
