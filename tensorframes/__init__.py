@@ -1,0 +1,1 @@
+"""tensorframes: dataflow graphs (``engine``) run over Spark DataFrames via Arrow."""
