@@ -12,6 +12,9 @@ from .gradients import gradients
 from .graph import (Graph, NodeDef, Operation, Tensor, control_dependencies, get_default_graph,
                     name_scope, reset_default_graph)
 from .ops.core import constant, group, identity, no_op, placeholder, stop_gradient
+from .ops.linalg import matmul
+from .ops.reduction import (argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min,
+                            reduce_prod, reduce_sum)
 from .ops.math import add, broadcast_like, divide, multiply, negative, subtract, sum_like
 from .ops._util import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
