@@ -15,7 +15,13 @@ from .ops.core import constant, group, identity, no_op, placeholder, stop_gradie
 from .ops.linalg import matmul
 from .ops.reduction import (argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min,
                             reduce_prod, reduce_sum)
-from .ops.math import add, broadcast_like, divide, multiply, negative, subtract, sum_like
+from .ops.math import (abs, add, add_n, broadcast_like, cast, ceil, cos, div, divide, exp, floor, floordiv,  # noqa: A001
+                       floormod, log, log1p, mod, multiply, negative, pow, realdiv, reciprocal, round, rsqrt, sign,
+                       sin, sqrt, square, squared_difference, subtract, sum_like, truediv)
+from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, less_equal, logical_and, logical_not,
+                          logical_or, logical_xor, maximum, minimum, not_equal, where, where_v2)
+from .ops.nn import sigmoid, tanh
+from . import nn
 from .ops._util import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
 from .session import Session
