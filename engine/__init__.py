@@ -22,6 +22,7 @@ from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, le
                           logical_or, logical_xor, maximum, minimum, not_equal, where, where_v2)
 from .ops.nn import sigmoid, tanh
 from . import nn
+from . import initializers, layers
 from .ops._util import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
 from .session import Session
