@@ -101,9 +101,10 @@ def _clip_infer(inputs: Sequence[TensorSpec]) -> TensorSpec:
 
 def _clip_grad(op, g):
     t, low, high = op.inputs
-    below, above = less(t, low), greater(t, high)
-    return [where(logical_or(below, above), 0, g), unbroadcast(where(below, g, 0), low),
-            unbroadcast(where(above, g, 0), high)]
+    floored = logical_or(less(t, low), less(high, low))  # min(t, high) < low: the result is low
+    capped = logical_and(greater(t, high), logical_not(floored))
+    return [where(logical_or(floored, capped), 0, g), unbroadcast(where(floored, g, 0), low),
+            unbroadcast(where(capped, g, 0), high)]
 
 
 register_op("ClipByValue", kernel=_clip_kernel, infer=_clip_infer, num_inputs=3, grad=_clip_grad,

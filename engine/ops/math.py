@@ -21,20 +21,34 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import merge
-from ._util import (batch_elementwise, convert_all, convert_pair, convert_to_tensor, elementwise, make, require,
+from ._util import (batch_elementwise, batched_args, convert_all, convert_pair, convert_to_tensor, elementwise, make, require,
                     same_dtype)
 from .core import constant
 
 
 # -- broadcasting helpers (used by every broadcasting gradient) -----------------------------
+def _sum_to(x: np.ndarray, shape: tuple) -> np.ndarray:
+    extra = x.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, d in enumerate(shape) if d == 1 and x.shape[i + extra] != 1)
+    return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape) if axes else x.reshape(shape)
+
+
 def _sum_like(x: np.ndarray, like: np.ndarray) -> np.ndarray:
-    extra = x.ndim - like.ndim
-    axes = tuple(range(extra)) + tuple(i + extra for i, d in enumerate(like.shape) if d == 1 and x.shape[i + extra] != 1)
-    return np.sum(x, axis=axes, dtype=x.dtype).reshape(like.shape) if axes else x.reshape(like.shape)
+    return _sum_to(x, like.shape)
+
+
+def _sum_like_batch(args: Sequence[np.ndarray], batched: Sequence[bool]) -> np.ndarray:
+    x, like = batched_args(args, batched)
+    return _sum_to(x, like.shape[:1] + (1,) * (x.ndim - like.ndim) + like.shape[1:]).reshape(like.shape)
 
 
 def _broadcast_like(x: np.ndarray, like: np.ndarray) -> np.ndarray:
     return np.broadcast_to(x, like.shape)
+
+
+def _broadcast_against(x: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """x broadcast to like's shape, or in a batch to like's row shape with the batch axis in front."""
+    return np.broadcast_to(x, np.broadcast_shapes(x.shape, like.shape))
 
 
 def _like_spec(inputs: Sequence[TensorSpec]) -> TensorSpec:
@@ -42,9 +56,9 @@ def _like_spec(inputs: Sequence[TensorSpec]) -> TensorSpec:
 
 
 register_op("SumLike", kernel=_sum_like, infer=_like_spec, num_inputs=2,
-            grad=lambda op, g: [broadcast_like(g, op.inputs[0]), None])
+            grad=lambda op, g: [broadcast_like(g, op.inputs[0]), None], batch=_sum_like_batch)
 register_op("BroadcastLike", kernel=_broadcast_like, infer=_like_spec, num_inputs=2,
-            grad=lambda op, g: [sum_like(g, op.inputs[0]), None])
+            grad=lambda op, g: [sum_like(g, op.inputs[0]), None], batch=batch_elementwise(_broadcast_against))
 
 
 def sum_like(x: Tensor, like: Tensor, name: Optional[str] = None) -> Tensor:
