@@ -21,8 +21,8 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import merge
-from ._util import (batch_elementwise, batched_args, convert_all, convert_pair, convert_to_tensor, elementwise, make, require,
-                    same_dtype)
+from ._util import (batch_elementwise, batched_args, convert_all, convert_pair, convert_to_tensor, elementwise, make,
+                    require, same_dtype)
 from .core import constant
 
 

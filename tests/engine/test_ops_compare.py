@@ -13,7 +13,6 @@ from engine.testing import check_op
 COVERED_OPS = {"Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
                "LogicalNot", "SelectV2", "Maximum", "Minimum", "ClipByValue"}
 
-RNG = np.random.default_rng(1)
 M = np.array([[-2.3, -0.6, 0.7, 1.4], [3.2, -1.7, 0.4, -0.3], [2.6, -2.8, 1.1, 0.2]])
 N = np.array([[0.5, -1.1, 0.9, 1.0], [-2.2, 1.3, -0.8, 0.1], [2.9, -2.1, 0.6, 1.6]])  # never ties with M
 ROW = np.array([0.3, -0.4, 2.0, -1.0])

@@ -94,7 +94,8 @@ CASES = [
     case("Round-int32", tf.round, [I32], lambda x: x),
     case("Cast-float64-to-float32", lambda x: tf.cast(x, tf.float32), [M], lambda x: x.astype(np.float32),
          grad=False),  # gradient: test_Cast_gradient_flows_back_between_floats
-    case("Cast-float-to-int32-truncates", lambda x: tf.cast(x, tf.int32), [AWAY], lambda x: np.trunc(x).astype(np.int32)),
+    case("Cast-float-to-int32-truncates", lambda x: tf.cast(x, tf.int32), [AWAY],
+         lambda x: np.trunc(x).astype(np.int32)),
     case("Cast-int32-to-int64", lambda x: tf.cast(x, "int64"), [I32], lambda x: x.astype(np.int64)),
     case("Cast-int32-to-bool", lambda x: tf.cast(x, tf.bool), [I32], lambda x: x != 0),
     case("Cast-bool-to-float64", lambda x: tf.cast(x, tf.float64), [I32 > 0], lambda x: x.astype(np.float64)),
