@@ -12,6 +12,10 @@ from .gradients import gradients
 from .graph import (Graph, NodeDef, Operation, Tensor, control_dependencies, get_default_graph,
                     name_scope, reset_default_graph)
 from .ops.core import constant, group, identity, no_op, placeholder, stop_gradient
+from .ops.array import expand_dims, rank, reshape, shape, size, squeeze, tile, transpose
+from .ops.creation import fill, ones, ones_like, range, zeros, zeros_like  # noqa: A001  (TF's names)
+from .ops.indexing import gather, one_hot, slice, strided_slice  # noqa: A001
+from .ops.joining import concat, stack, unstack
 from .ops.linalg import matmul
 from .ops.reduction import (argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min,
                             reduce_prod, reduce_sum)
@@ -31,3 +35,4 @@ from .variables import (Variable, assign, assign_add, assign_sub, global_variabl
                         global_variables_initializer, trainable_variables, variables_initializer)
 
 bool = bool_  # noqa: A001  (TensorFlow spells it tf.bool)
+newaxis = None  # x[:, newaxis] as in TensorFlow and numpy

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import dtypes
 from ..dtypes import DType
-from ..errors import DTypeError
+from ..errors import DTypeError, ShapeError
 from ..graph import Graph, Operation, Tensor, get_default_graph
 from ..registry import TensorSpec
 from ..shapes import broadcast
@@ -124,6 +124,26 @@ def elementwise(allowed: str = "fi", out_dtype: Optional[DType] = None):
         require(dtype, allowed)
         return TensorSpec(out_dtype or dtype, broadcast_specs(inputs))
     return infer
+
+
+# -- axes ------------------------------------------------------------------------------
+def normalize_axis(axis: Any) -> Optional[tuple]:
+    """`axis` as an attr: None, or a tuple of ints (from an int or a list)."""
+    if axis is None:
+        return None
+    if isinstance(axis, Tensor):
+        raise TypeError("axis must be a Python int or list of ints known when the graph is built, "
+                        f"found Tensor '{axis.name}'")
+    items = [axis] if np.ndim(axis) == 0 else list(np.asarray(axis).reshape(-1))
+    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in items):
+        raise TypeError(f"axis must be an int or a list of ints, found {axis!r}")
+    return tuple(int(a) for a in items)
+
+
+def check_axis(axis: int, rank: Optional[int], extra: int = 0) -> None:
+    """ShapeError unless `axis` indexes a tensor of `rank` (+ `extra` new axes)."""
+    if rank is not None and not -(rank + extra) <= axis < rank + extra:
+        raise ShapeError(f"axis {axis} is out of range for a tensor of rank {rank}")
 
 
 # -- batching rules --------------------------------------------------------------------

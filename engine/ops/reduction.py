@@ -18,32 +18,14 @@ from ..errors import DTypeError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import num_elements
-from ._util import batched_args, convert_to_tensor, make, require, same_dtype, shift_axis
+from ._util import (batched_args, check_axis, convert_to_tensor, make, normalize_axis, require, same_dtype,
+                    shift_axis)
 from .core import constant
 
 _AXIS_ATTRS = {"axis": "ints?", "keepdims": "bool"}
 
 
 # -- axes ----------------------------------------------------------------------------------
-def normalize_axis(axis: Any) -> Optional[tuple]:
-    """`axis` as an attr: None, or a tuple of ints (from an int or a list)."""
-    if axis is None:
-        return None
-    if isinstance(axis, Tensor):
-        raise TypeError("axis must be a Python int or list of ints known when the graph is built, "
-                        f"found Tensor '{axis.name}'")
-    items = [axis] if np.ndim(axis) == 0 else list(np.asarray(axis).reshape(-1))
-    if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in items):
-        raise TypeError(f"axis must be an int or a list of ints, found {axis!r}")
-    return tuple(int(a) for a in items)
-
-
-def check_axis(axis: int, rank: Optional[int], extra: int = 0) -> None:
-    """ShapeError unless `axis` indexes a tensor of `rank` (+ `extra` new axes)."""
-    if rank is not None and not -(rank + extra) <= axis < rank + extra:
-        raise ShapeError(f"axis {axis} is out of range for a tensor of rank {rank}")
-
-
 def _positive(axis: Optional[tuple], rank: int) -> tuple:
     """Sorted non-negative axes; None means all of them."""
     return tuple(range(rank)) if axis is None else tuple(sorted(a % rank for a in axis))
@@ -163,7 +145,8 @@ def _unreduce_infer(inputs: Sequence[TensorSpec], *, axis, keepdims) -> TensorSp
     return TensorSpec(same_dtype(inputs), inputs[1].shape)
 
 
-register_op("Unreduce", kernel=_unreduce_kernel, infer=_unreduce_infer, attrs=_AXIS_ATTRS, num_inputs=2, batch=_unreduce_batch,
+register_op("Unreduce", kernel=_unreduce_kernel, infer=_unreduce_infer, attrs=_AXIS_ATTRS, num_inputs=2,
+            batch=_unreduce_batch,
             grad=lambda op, g: [reduce_sum(g, op.get_attr("axis"), op.get_attr("keepdims")), None])
 
 
