@@ -45,5 +45,9 @@ class GraphDefError(EngineError, ValueError):
     """A serialized graph is malformed or inconsistent; names the node."""
 
 
+class SavedModelError(GraphDefError):
+    """A saved-model directory is missing, malformed or was altered; names the file."""
+
+
 class InvalidArgumentError(EngineError, ValueError):
     """A kernel received values it cannot process (raised at run time)."""
