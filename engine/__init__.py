@@ -27,6 +27,7 @@ from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, le
 from .ops.nn import sigmoid, tanh
 from . import nn
 from . import initializers, layers
+from . import losses, train
 from .ops._util import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
 from .session import Session

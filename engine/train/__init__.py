@@ -1,0 +1,20 @@
+"""Optimizers, the global step and training loops (TensorFlow 1.x's `tf.train`).
+
+>>> train_op = engine.train.AdamOptimizer(0.01).minimize(loss, global_step=engine.train.get_or_create_global_step())  # doctest: +SKIP
+"""
+from .adadelta import AdadeltaOptimizer
+from .adagrad import AdagradOptimizer
+from .adam import AdamOptimizer
+from .ftrl import FtrlOptimizer
+from .gradient_descent import GradientDescentOptimizer
+from .lbfgs import LBFGSOptimizer, LBFGSState, backtrack, lbfgs_direction, lbfgs_step, sufficient_decrease
+from .loop import EarlyStopping, train_until_converged
+from .momentum import MomentumOptimizer
+from .optimizer import Optimizer
+from .rmsprop import RMSPropOptimizer
+from .training_util import create_global_step, get_global_step, get_or_create_global_step, global_step
+
+__all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
+           "AdamOptimizer", "FtrlOptimizer", "RMSPropOptimizer", "LBFGSOptimizer", "LBFGSState", "lbfgs_step",
+           "lbfgs_direction", "sufficient_decrease", "backtrack", "EarlyStopping", "train_until_converged",
+           "create_global_step", "get_global_step", "get_or_create_global_step", "global_step"]
