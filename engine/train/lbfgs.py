@@ -17,15 +17,15 @@ The pure numpy functions (`lbfgs_step`, `lbfgs_direction`, `sufficient_decrease`
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional
 
 from ..dtypes import from_numpy
 from ..ops._util import convert_to_tensor
 from ..ops.lbfgs import (CONVERGED, LBFGSState, backtrack, lbfgs_direction, lbfgs_step, lbfgs_step_op,
                          sufficient_decrease)
-from ..graph import Operation
+from ..graph import Graph, Operation
 from ..variables import Variable
-from .optimizer import Optimizer, _assign_all
+from .optimizer import Optimizer, _assign_all, _check_pairs
 
 __all__ = ["LBFGSOptimizer", "LBFGSState", "lbfgs_step", "lbfgs_direction", "sufficient_decrease", "backtrack",
            "CONVERGED"]
@@ -50,16 +50,17 @@ class LBFGSOptimizer(Optimizer):
             raise ValueError(f"LBFGSOptimizer: c1 must be in (0, 1), found {c1}")
         super().__init__(use_locking, name)
         self._memory, self._c1, self._gtol, self._min_step = memory, c1, gtol, min_step
-        self._var_list: Optional[tuple] = None
+        self._var_lists: dict[Graph, tuple] = {}
 
-    def minimize(self, loss: Any, global_step: Optional[Variable] = None,
-                 var_list: Optional[Sequence[Variable]] = None, name: Optional[str] = None) -> Operation:
-        """An op that evaluates `loss` and its gradient once and moves to the next L-BFGS trial point."""
+    def apply_loss_and_gradients(self, loss: Any, grads_and_vars: Iterable[tuple[Any, Variable]],
+                                 global_step: Optional[Variable] = None, name: Optional[str] = None) -> Operation:
+        """An op that takes `loss` and the gradients as the values at the variables' current point
+        and moves the variables to the next L-BFGS trial point."""
         loss = convert_to_tensor(loss)
-        pairs = self.compute_gradients(loss, var_list)
+        pairs = _check_pairs(grads_and_vars)
         variables = [v for _, v in pairs]
         state = self._state(variables)
-        graph = loss.graph
+        graph = variables[0].graph
         with graph.name_scope(name or self._name) as scope:
             new_state, new_values = lbfgs_step_op(loss, [s.value() for s in state], [v.value() for v in variables],
                                                   [g for g, _ in pairs], self._c1, self._gtol, self._min_step)
@@ -69,18 +70,18 @@ class LBFGSOptimizer(Optimizer):
     def apply_gradients(self, grads_and_vars: Iterable, global_step: Optional[Variable] = None,
                         name: Optional[str] = None) -> Operation:
         raise TypeError("LBFGSOptimizer needs the loss as well as the gradients for its line search; "
-                        "use minimize(loss)")
+                        "use minimize(loss) or apply_loss_and_gradients(loss, grads_and_vars)")
 
     def _state(self, variables: list[Variable]) -> list[Variable]:
-        """The method's memory as variables, one per LBFGSState field; one var_list per optimizer."""
-        if self._var_list is not None and self._var_list != tuple(variables):
-            raise ValueError(f"this {self._name} optimizer already minimizes over {[v.name for v in self._var_list]}; "
+        """The method's memory as variables, one per LBFGSState field; one var_list per optimizer and graph."""
+        dtype, graph = variables[0].dtype, variables[0].graph
+        known = self._var_lists.setdefault(graph, tuple(variables))
+        if known != tuple(variables):
+            raise ValueError(f"this {self._name} optimizer already minimizes over {[v.name for v in known]}; "
                              "create another optimizer for other variables")
-        self._var_list = tuple(variables)
         dtypes = {v.dtype for v in variables}
         if len(dtypes) > 1:
             raise TypeError(f"L-BFGS needs variables of one dtype, found {sorted(d.name for d in dtypes)}")
-        dtype, graph = variables[0].dtype, variables[0].graph
         initial = LBFGSState.initial(sum(v.shape.num_elements() for v in variables), self._memory, dtype.np)
         return [self._non_slot(f"{self._name}/{field}", value.shape, 0, from_numpy(value), graph)
                 for field, value in zip(LBFGSState._fields, initial)]

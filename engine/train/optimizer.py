@@ -72,10 +72,20 @@ class Optimizer:
             updates += self._finish([v for _, v in pairs])
             return _assign_all(graph, updates, global_step, scope[:-1])
 
+    def apply_loss_and_gradients(self, loss: Any, grads_and_vars: Iterable[tuple[Any, Variable]],
+                                 global_step: Optional[Variable] = None, name: Optional[str] = None) -> Operation:
+        """`apply_gradients` for gradients computed elsewhere, with the loss value they come with.
+
+        Distributed training feeds both through placeholders, averaged over
+        every worker. First-order methods need only the gradients; L-BFGS's
+        line search needs the loss too.
+        """
+        return self.apply_gradients(grads_and_vars, global_step, name)
+
     def minimize(self, loss: Any, global_step: Optional[Variable] = None,
                  var_list: Optional[Sequence[Variable]] = None, name: Optional[str] = None) -> Operation:
-        """`apply_gradients(compute_gradients(loss, var_list), global_step)`."""
-        return self.apply_gradients(self.compute_gradients(loss, var_list), global_step, name)
+        """`apply_loss_and_gradients(loss, compute_gradients(loss, var_list), global_step)`."""
+        return self.apply_loss_and_gradients(loss, self.compute_gradients(loss, var_list), global_step, name)
 
     def get_slot_names(self) -> list[str]:
         return sorted(self._slots)

@@ -421,3 +421,31 @@ def test_lbfgs_optimizer_drives_one_var_list():
 def test_lbfgs_invalid_settings(kw, match):
     with pytest.raises(ValueError, match=match):
         tf.train.LBFGSOptimizer(**kw)
+
+
+@pytest.mark.parametrize("make", [lambda: tf.train.AdamOptimizer(0.1), tf.train.LBFGSOptimizer])
+def test_apply_loss_and_gradients_fed_from_outside_equals_minimize(make):
+    """What distributed training does: loss and gradients computed elsewhere, fed as placeholders."""
+    graph, loss, w, b = regression()
+    with graph.as_default():
+        train_op = make().minimize(loss)
+        grads = tf.gradients(loss, [w, b])
+        fed_loss = tf.placeholder(tf.float64, (), name="fed_loss")
+        fed = [tf.placeholder(tf.float64, v.shape, name=f"fed_{v.op.name}") for v in (w, b)]
+        external_op = make().apply_loss_and_gradients(fed_loss, list(zip(fed, [w, b])))
+    reference, external = started(graph), started(graph)
+    for _ in range(STEPS):
+        reference.run(train_op)
+        value, *grad_values = external.run([loss, *grads])
+        external.run(external_op, {fed_loss: value, **dict(zip(fed, grad_values))})
+    for v in (w, b):
+        np.testing.assert_allclose(external.run(v), reference.run(v), rtol=1e-12)
+
+
+def test_one_lbfgs_optimizer_serves_several_graphs():
+    opt = tf.train.LBFGSOptimizer()
+    for _ in range(2):
+        graph, loss, w, b = regression()
+        with graph.as_default():
+            opt.minimize(loss)
+    assert len(opt.variables()) == 2 * len(tf.train.LBFGSState._fields)
