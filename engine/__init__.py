@@ -28,6 +28,8 @@ from .ops.nn import sigmoid, tanh
 from . import nn
 from . import initializers, layers
 from . import losses, train
+from . import models
+from .models import Sequential
 from .ops._util import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
 from .session import Session

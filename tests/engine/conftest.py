@@ -2,7 +2,7 @@
 
 The CSV files in examples/data are read with the csv module; categorical
 columns are one-hot encoded with the first level dropped (so a model with an
-intercept has a unique least-squares solution) and features are
+intercept has a unique least-squares solution), and every feature column is
 standardized with the training rows' mean and standard deviation.
 """
 from __future__ import annotations
@@ -34,21 +34,19 @@ def read_columns(path: Path) -> dict[str, list[str]]:
     return {name: [row[i] for row in rows[1:]] for i, name in enumerate(rows[0])}
 
 
-def features(columns: dict[str, list[str]], numeric: list[str], categorical: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Numeric columns as floats, then one-hot columns of each categorical (first level dropped)."""
-    parts = [np.array(columns[c], dtype=np.float64)[:, None] for c in numeric]
+def features(columns: dict[str, list[str]], numeric: list[str], categorical: list[str],
+             rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Numeric columns, then 0/1 columns per categorical level (first level
+    dropped), all standardized with the mean and std over `rows`."""
+    parts = [np.array([columns[c] for c in numeric], dtype=np.float64).T]
     names = list(numeric)
     for c in categorical:
         values = np.array(columns[c])
         levels = sorted(set(values))[1:]
         parts.append((values[:, None] == np.array(levels)[None, :]).astype(np.float64))
         names += [f"{c}={level}" for level in levels]
-    return np.hstack(parts), names
-
-
-def standardize(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean, std = train.mean(axis=0), train.std(axis=0)
-    return (train - mean) / std, (test - mean) / std
+    x = np.hstack(parts)
+    return (x - x[rows].mean(axis=0)) / x[rows].std(axis=0), names
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +56,8 @@ def saratoga() -> Dataset:
     numeric = ["lotSize", "age", "landValue", "livingArea", "pctCollege", "bedrooms", "fireplaces",
                "bathrooms", "rooms"]
     categorical = ["heating", "fuel", "sewer", "waterfront", "newConstruction", "centralAir"]
-    x, names = features(columns, numeric, categorical)
-    x, _ = standardize(x, x[:0])
     y = np.array(columns["price"], dtype=np.float64)
+    x, names = features(columns, numeric, categorical, np.arange(len(y)))
     return Dataset(x, y, x[:0], y[:0], names)
 
 
@@ -76,9 +73,8 @@ def churn() -> Dataset:
                "total_eve_minutes", "total_eve_calls", "total_night_minutes", "total_night_calls",
                "total_intl_minutes", "total_intl_calls", "number_customer_service_calls"]
     categorical = ["state", "area_code", "international_plan", "voice_mail_plan"]
-    x, names = features(columns, numeric, categorical)
     y = (np.array(columns["churn"]) == "yes").astype(np.float64)
     order = np.random.default_rng(0).permutation(len(y))
     train, test = order[:int(0.8 * len(y))], order[int(0.8 * len(y)):]
-    x_train, x_test = standardize(x[train], x[test])
-    return Dataset(x_train, y[train], x_test, y[test], names)
+    x, names = features(columns, numeric, categorical, train)
+    return Dataset(x[train], y[train], x[test], y[test], names)
