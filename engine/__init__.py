@@ -9,6 +9,7 @@ from . import dtypes, errors, registry
 from .dtypes import DType, as_dtype, bool_, double, float32, float64, int32, int64
 from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
 from .gradients import gradients
+from .graphdef import GraphDef, import_graph_def
 from .graph import (Graph, NodeDef, Operation, Tensor, control_dependencies, get_default_graph,
                     name_scope, reset_default_graph)
 from .ops.core import constant, group, identity, no_op, placeholder, stop_gradient

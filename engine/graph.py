@@ -23,9 +23,18 @@ _VALID_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-/]*$")
 OPERATORS: dict[str, Any] = {}
 
 
+def _operator(name: str) -> Any:
+    """The builder behind a Python operator; TypeError if no op family provides it."""
+    try:
+        return OPERATORS[name]
+    except KeyError:
+        raise TypeError(f"no op implements the Python operator {name!r} on tensors "
+                        f"(engine.graph.OPERATORS has {sorted(OPERATORS)})") from None
+
+
 def _binary(name: str, reverse: bool = False):
     def method(self, other):
-        return OPERATORS[name](other, self) if reverse else OPERATORS[name](self, other)
+        return _operator(name)(other, self) if reverse else _operator(name)(self, other)
     method.__name__ = f"__{'r' if reverse else ''}{name}__"
     return method
 
@@ -34,6 +43,7 @@ class TensorOperators:
     """Python operators for tensor-like objects (Tensor, Variable)."""
 
     __slots__ = ()
+    __array_ufunc__ = None  # `ndarray + tensor` defers to Tensor.__radd__ instead of looping over the array
     __add__, __radd__ = _binary("add"), _binary("add", True)
     __sub__, __rsub__ = _binary("sub"), _binary("sub", True)
     __mul__, __rmul__ = _binary("mul"), _binary("mul", True)
@@ -48,16 +58,16 @@ class TensorOperators:
     __gt__, __ge__ = _binary("gt"), _binary("ge")
 
     def __neg__(self):
-        return OPERATORS["neg"](self)
+        return _operator("neg")(self)
 
     def __abs__(self):
-        return OPERATORS["abs"](self)
+        return _operator("abs")(self)
 
     def __invert__(self):
-        return OPERATORS["invert"](self)
+        return _operator("invert")(self)
 
     def __getitem__(self, key):
-        return OPERATORS["getitem"](self, key)
+        return _operator("getitem")(self, key)
 
     def __bool__(self) -> bool:
         raise TypeError("using a Tensor as a Python bool is not allowed: the value is only known "
@@ -201,6 +211,8 @@ class Graph:
             raise GraphError(f"the graph has no operation named {name!r}") from None
 
     def get_tensor_by_name(self, name: str) -> Tensor:
+        if not isinstance(name, str):
+            raise TypeError(f"tensor names are strings, found {type(name).__name__}")
         op_name, sep, index = name.rpartition(":")
         if not sep or not index.isdigit():
             raise GraphError(f"tensor names look like 'op_name:0', found {name!r}")
@@ -292,25 +304,28 @@ class Graph:
         """
         opdef = get_op(op_type)
         attrs = dict(attrs or {})
-        with self._lock:
-            op_name = name if exact_name else self.unique_name(name or op_type)
-            if exact_name:
-                self._claim_exact_name(op_name)
+        with self._lock:  # a failed op leaves the graph as it was, its name unclaimed
+            op_name = name if exact_name else self.unique_name(name or op_type, mark_as_used=False)
+            self._check_name(op_name, exact_name)
             self._check_inputs(opdef, op_name, inputs)
             self._check_attrs(opdef, op_name, attrs)
             specs = self._infer(opdef, op_name, inputs, attrs)
             deps = [c for group in self._control_stack for c in group] + list(control_inputs)
             op = Operation(self, op_name, opdef, inputs, list(dict.fromkeys(deps)), attrs, specs)
+            if exact_name:
+                self._names_in_use[op_name.lower()] = self._names_in_use.get(op_name.lower(), 0) + 1
+            else:
+                self.unique_name(name or op_type)
             self._ops.append(op)
             self._by_name[op_name] = op
         return op
 
-    def _claim_exact_name(self, name: str) -> None:
-        if name in self._by_name:
+    def _check_name(self, name: str, exact: bool) -> None:
+        if exact and name in self._by_name:
             raise GraphError(f"the graph already has an operation named {name!r}")
-        if not _VALID_NAME.match(name):
-            raise GraphError(f"{name!r} is not a valid op name (letters, digits, '_', '.', '-', '/')")
-        self._names_in_use[name.lower()] = self._names_in_use.get(name.lower(), 0) + 1
+        if not isinstance(name, str) or not _VALID_NAME.match(name):
+            raise GraphError(f"{name!r} is not a valid op name (letters, digits, '_', '.', '-', '/'; "
+                             "not starting with '_', '-' or '/')")
 
     def _check_inputs(self, opdef: OpDef, name: str, inputs: Sequence[Tensor]) -> None:
         if opdef.num_inputs is not None and len(inputs) != opdef.num_inputs:

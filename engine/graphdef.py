@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from . import attrs as attr_kinds
-from .errors import EngineError, GraphDefError, RegistryError
+from .errors import EngineError, GraphDefError, GraphError
 from .graph import Graph, NodeDef, Operation, Tensor, get_default_graph
 from .registry import get_op
 
@@ -56,8 +56,8 @@ class GraphDef:
     def from_json(cls, text: str | bytes) -> "GraphDef":
         """Parse and validate structure; GraphDefError if malformed."""
         try:
-            data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as e:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
             raise GraphDefError(f"malformed GraphDef: not valid JSON ({e})") from None
         return cls.from_dict(data)
 
@@ -69,7 +69,7 @@ class GraphDef:
             raise GraphDefError(f"malformed GraphDef: expected an object with keys {sorted(_TOP_KEYS)}")
         if data["format"] != FORMAT:
             raise GraphDefError(f"not a GraphDef: format is {data['format']!r}, expected {FORMAT!r}")
-        if data["version"] != VERSION:
+        if type(data["version"]) is not int or data["version"] != VERSION:
             raise GraphDefError(f"GraphDef version {data['version']!r} is not supported (this engine reads {VERSION})")
         nodes, variables = data["nodes"], data.get("variables", [])
         if not isinstance(nodes, list) or not isinstance(variables, list):
@@ -77,8 +77,10 @@ class GraphDef:
         for i, node in enumerate(nodes):
             _check_node_structure(i, node)
         for var in variables:
-            if not isinstance(var, dict) or set(var) != _VAR_KEYS:
-                raise GraphDefError(f"malformed GraphDef: variable entry {var!r} needs keys {sorted(_VAR_KEYS)}")
+            _check_variable_structure(var)
+        names = [var["name"] for var in variables]
+        if len(set(names)) != len(names):
+            raise GraphDefError(f"malformed GraphDef: variables {sorted(names)} list a variable twice")
         values = data.get("variable_values", {})
         if not isinstance(values, dict):
             raise GraphDefError("malformed GraphDef: variable_values must be an object")
@@ -92,6 +94,20 @@ class GraphDef:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GraphDef) and self.to_json() == other.to_json()
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_variable_structure(var: Any) -> None:
+    if not isinstance(var, dict) or set(var) != _VAR_KEYS:
+        raise GraphDefError(f"malformed GraphDef: variable entry {var!r} needs keys {sorted(_VAR_KEYS)}")
+    if not all(isinstance(var[k], str) for k in ("name", "initializer", "initial_value")):
+        raise GraphDefError(f"malformed GraphDef: variable entry {var!r}: names must be strings")
+    if not isinstance(var["trainable"], bool):
+        raise GraphDefError(f"malformed GraphDef: variable '{var['name']}': trainable must be true or false, "
+                            f"found {var['trainable']!r}")
 
 
 def _check_node_structure(index: int, node: Any) -> None:
@@ -131,6 +147,7 @@ def _parse_input(node: str, text: str) -> tuple[bool, str, int]:
 
 
 def _topological(nodes: list) -> list:
+    """The nodes with every input before its consumer, otherwise in the given order."""
     by_name: dict[str, dict] = {}
     for node in nodes:
         if node["name"] in by_name:
@@ -138,22 +155,31 @@ def _topological(nodes: list) -> list:
         by_name[node["name"]] = node
     deps = {}
     for node in nodes:
-        parsed = [_parse_input(node["name"], i) for i in node["inputs"]]
-        for _, src, _ in parsed:
+        sources = [src for _, src, _ in (_parse_input(node["name"], i) for i in node["inputs"])]
+        for src in sources:
             if src not in by_name:
                 raise GraphDefError(f"node '{node['name']}': input '{src}' is not a node of the GraphDef")
-        deps[node["name"]] = {src for _, src, _ in parsed}
-    order, done = [], set()
-    remaining = dict(deps)
-    while remaining:
-        ready = [n for n, d in remaining.items() if d <= done]
-        if not ready:
-            raise GraphDefError(f"node '{sorted(remaining)[0]}': the GraphDef has a cycle among "
-                                f"{sorted(remaining)[:5]}")
-        for n in ready:
-            done.add(n)
-            del remaining[n]
-            order.append(by_name[n])
+        deps[node["name"]] = list(dict.fromkeys(sources))
+    order: list = []
+    state: dict[str, int] = {}  # 1 = being visited, 2 = placed
+    for root in by_name:
+        stack = [(root, 0)]
+        while stack:
+            name, next_dep = stack.pop()
+            if next_dep == 0:
+                if state.get(name) == 2:
+                    continue
+                state[name] = 1
+            if next_dep < len(deps[name]):
+                stack.append((name, next_dep + 1))
+                dep = deps[name][next_dep]
+                if state.get(dep) == 1:
+                    raise GraphDefError(f"node '{dep}': the GraphDef has a cycle through it")
+                if state.get(dep) != 2:
+                    stack.append((dep, 0))
+            else:
+                state[name] = 2
+                order.append(by_name[name])
     return order
 
 
@@ -183,7 +209,7 @@ def _build(graph_def: GraphDef, graph: Graph, prefix: str, input_map: dict) -> d
                                           control_inputs=controls, exact_name=True)
         except GraphDefError as e:
             raise GraphDefError(f"node '{name}': {e}") from None
-        except (EngineError, RegistryError, ValueError, TypeError) as e:
+        except Exception as e:  # untrusted data may trip any op's rules; report it as this node's fault
             raise GraphDefError(f"node '{name}' ({node['op']}): {e}") from None
     return built
 
@@ -226,20 +252,12 @@ def import_graph_def(graph_def: GraphDef | str | bytes | dict, input_map: Option
     raises GraphDefError naming the node and leaves the target graph as it
     was. `input_map` maps GraphDef tensor names to existing tensors.
     """
-    if isinstance(graph_def, (str, bytes)):
-        graph_def = GraphDef.from_json(graph_def)
-    elif isinstance(graph_def, dict):
-        graph_def = GraphDef.from_dict(graph_def)
+    if not isinstance(graph_def, GraphDef):
+        graph_def = _parse(graph_def)
     graph = graph or get_default_graph()
     prefix = f"{name}/" if name else ""
-    mapped = {(k if ":" in k else f"{k}:0"): v for k, v in (input_map or {}).items()}
-    scratch = Graph()
-    with scratch.as_default():
-        stand_ins = {k: scratch.create_op("Placeholder", [], {"dtype": v.dtype, "shape": v._dims},
-                                          name="input_map").outputs[0] for k, v in mapped.items()}
-        scratch_built = _build(graph_def, scratch, "", stand_ins)
-        _rebuild_variables(graph_def, scratch, scratch_built)
-        _check_values(graph_def, scratch_built)
+    mapped = _input_map(graph, graph_def, input_map or {})
+    _validate(graph_def, mapped, return_elements or ())
     clashes = [n["name"] for n in graph_def.nodes if prefix + n["name"] in graph._by_name]
     if clashes:
         raise GraphDefError(f"node '{clashes[0]}': the target graph already has an op named '{prefix}{clashes[0]}'")
@@ -250,11 +268,55 @@ def import_graph_def(graph_def: GraphDef | str | bytes | dict, input_map: Option
     return [graph.as_graph_element(prefix + e) for e in return_elements]
 
 
+def _parse(graph_def: Any) -> GraphDef:
+    if isinstance(graph_def, (str, bytes, bytearray)):
+        return GraphDef.from_json(graph_def)
+    return GraphDef.from_dict(graph_def)
+
+
+def _input_map(graph: Graph, graph_def: GraphDef, input_map: dict) -> dict[str, Tensor]:
+    """input_map with keys as 'op:index' and values checked to be tensors of `graph`."""
+    read = {f"{src}:{index}" for node in graph_def.nodes for text in node["inputs"]
+            for control, src, index in [_parse_input(node["name"], text)] if not control}
+    mapped = {}
+    for key, value in input_map.items():
+        if not isinstance(key, str):
+            raise TypeError(f"input_map keys are tensor names of the GraphDef, found {key!r}")
+        element = graph.as_graph_element(value)
+        if not isinstance(element, Tensor):
+            raise TypeError(f"input_map[{key!r}] must be a Tensor, found operation '{element.name}'")
+        mapped[key if ":" in key else f"{key}:0"] = element
+    unused = sorted(set(mapped) - read)
+    if unused:
+        raise GraphDefError(f"input_map names tensors no node of the GraphDef reads: {unused}")
+    return mapped
+
+
+def _validate(graph_def: GraphDef, mapped: dict, return_elements: Sequence[str]) -> None:
+    """Build everything on a scratch graph, so errors surface before the target graph changes."""
+    scope = "input_map"  # stand-ins for mapped tensors, in a name scope no node uses
+    while any(n["name"].split("/")[0] == scope for n in graph_def.nodes):
+        scope += "_"
+    scratch = Graph()
+    with scratch.as_default():
+        stand_ins = {k: scratch.create_op("Placeholder", [], {"dtype": v.dtype, "shape": v._dims},
+                                          name=f"{scope}/{i}", exact_name=True).outputs[0]
+                     for i, (k, v) in enumerate(mapped.items())}
+        built = _build(graph_def, scratch, "", stand_ins)
+        _rebuild_variables(graph_def, scratch, built)
+        _check_values(graph_def, built)
+    for element in return_elements:
+        try:
+            scratch.as_graph_element(element)
+        except (GraphError, TypeError) as e:
+            raise GraphDefError(f"return_elements: {element!r} is not in the GraphDef ({e})") from None
+
+
 def load(graph_def: GraphDef | str | bytes | dict, session_factory: Any = None) -> tuple[Graph, Any]:
     """A new Graph holding `graph_def` and a Session with its variable values loaded."""
     from .session import Session
     if not isinstance(graph_def, GraphDef):
-        graph_def = GraphDef.from_json(graph_def) if isinstance(graph_def, (str, bytes)) else GraphDef.from_dict(graph_def)
+        graph_def = _parse(graph_def)
     graph = Graph()
     import_graph_def(graph_def, name="", graph=graph)
     session = (session_factory or Session)(graph)

@@ -24,7 +24,7 @@ Contracts:
 from __future__ import annotations
 
 import difflib
-import inspect
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
@@ -81,8 +81,21 @@ _REGISTRY: dict[str, OpDef] = {}
 
 
 def _caller() -> str:
-    frame = inspect.stack()[2]
-    return f"{frame.filename}:{frame.lineno}"
+    """Where register_op was called from and, when that is inside a helper
+    (`_binary` registers many ops from one line), the module-level line
+    behind it.
+
+    sys._getframe, not inspect.stack(): the latter reads source files and
+    made registering a hundred ops cost most of a second.
+    """
+    frame = sys._getframe(2)
+    where = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    outer = frame
+    while outer.f_back is not None and outer.f_code.co_name != "<module>":
+        outer = outer.f_back
+    if outer is frame or outer.f_code.co_name != "<module>":
+        return where
+    return f"{where} (from {outer.f_code.co_filename}:{outer.f_lineno})"
 
 
 def register_op(type: str, *, kernel: Callable, infer: Callable, attrs: Optional[dict] = None,

@@ -98,13 +98,17 @@ class Variable(TensorOperators):
 
     # -- state -----------------------------------------------------------------------
     def assign(self, value: Any, name: Optional[str] = None) -> Tensor:
-        return make("Assign", [self.value(), convert_to_tensor(value, self.dtype)], name or "Assign")
+        return self._update("Assign", value, name)
 
     def assign_add(self, delta: Any, name: Optional[str] = None) -> Tensor:
-        return make("AssignAdd", [self.value(), convert_to_tensor(delta, self.dtype)], name or "AssignAdd")
+        return self._update("AssignAdd", delta, name)
 
     def assign_sub(self, delta: Any, name: Optional[str] = None) -> Tensor:
-        return make("AssignSub", [self.value(), convert_to_tensor(delta, self.dtype)], name or "AssignSub")
+        return self._update("AssignSub", delta, name)
+
+    def _update(self, op_type: str, value: Any, name: Optional[str]) -> Tensor:
+        with self.graph.as_default():  # a Python value becomes a constant of this variable's graph
+            return make(op_type, [self.value(), convert_to_tensor(value, self.dtype)], name or op_type)
 
     def eval(self, session: Any = None) -> np.ndarray:
         return self.value().eval(session=session)

@@ -1,0 +1,209 @@
+"""Execution plans: a fetch/feed signature compiled into a list of kernel calls.
+
+`compile_plan` prunes the graph to what the fetches need, cuts it at the
+feeds, orders the ops, binds each kernel with its attrs (or its batching
+rule), assigns every tensor a slot and frees slots after their last use. A
+`Plan` then runs with no graph walking: per step, one argument fetch, one
+kernel call, one store.
+"""
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from .batching import bind_batched
+from .errors import FetchError, GraphError, InvalidArgumentError
+from .graph import Graph, Operation, Tensor
+from .registry import KernelContext
+from .shapes import format_dims
+
+
+# A kernel whose input buffer is dead after it may write its result there, as
+# numpy's own temporary elision does for `a * b + c`, from this size on.
+_REUSE_BYTES = 1 << 18
+
+
+class Step(NamedTuple):
+    kernel: Callable
+    inputs: tuple  # slot indices
+    outputs: tuple  # slot indices, consecutive; one for single-output ops
+    free: tuple  # slots whose last use is this step
+
+
+def _getter(slots: tuple) -> Callable:
+    """slots list -> the kernel's argument sequence, in one C call."""
+    if len(slots) == 1:
+        return operator.itemgetter(slice(slots[0], slots[0] + 1))
+    return operator.itemgetter(*slots) if slots else (lambda values: ())
+
+
+class Plan:
+    """A compiled fetch/feed signature: run it with the fed values in order.
+
+    `fetch_slots` is aligned with the fetch list: the slot of each fetched
+    tensor, or None for a fetched operation.
+    """
+
+    def __init__(self, steps: list[Step], num_slots: int, num_feeds: int, fetch_slots: tuple) -> None:
+        self.steps = steps
+        self.num_slots = num_slots
+        self.num_feeds = num_feeds
+        self.fetch_slots = fetch_slots
+        self._loop = [(s.kernel, _getter(s.inputs), s.outputs[0] if len(s.outputs) == 1 else None,
+                       slice(s.outputs[0], s.outputs[-1] + 1) if s.outputs else slice(0, 0), s.free)
+                      for s in steps]
+
+    def __call__(self, feed_values: Sequence[np.ndarray]) -> list:
+        slots: list = [None] * self.num_slots
+        slots[:self.num_feeds] = feed_values
+        for kernel, args, out, outs, free in self._loop:
+            if out is not None:
+                slots[out] = kernel(*args(slots))
+            else:
+                slots[outs] = kernel(*args(slots))
+            for slot in free:
+                slots[slot] = None
+        return [None if i is None else slots[i] for i in self.fetch_slots]
+
+
+def _needed_ops(targets: Sequence[Operation], fed: set) -> list[Operation]:
+    """Ops the targets depend on, cut at fed tensors, in topological order."""
+    order: list[Operation] = []
+    state: dict[Operation, int] = {}  # 1 = on the stack, 2 = done
+    for root in targets:
+        stack = [(root, False)]
+        while stack:
+            op, expanded = stack.pop()
+            if expanded:
+                state[op] = 2
+                order.append(op)
+                continue
+            if state.get(op) == 2:
+                continue
+            if state.get(op) == 1:
+                raise GraphError(f"the graph has a cycle through operation '{op.name}'")
+            state[op] = 1
+            stack.append((op, True))
+            deps = [t.op for t in _data_inputs(op) if t not in fed] + list(op.control_inputs)
+            stack.extend((d, False) for d in reversed(deps) if state.get(d) != 2)
+    return order
+
+
+def _data_inputs(op: Operation) -> tuple:
+    """The inputs whose values the kernel reads (a ref input is written, not read)."""
+    return op.inputs[1:] if op.op_def.ref_input else op.inputs
+
+
+def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
+                 variables: dict, batched: bool = False) -> Plan:
+    """Prune, order and bind the kernels needed to compute `fetches` from `feeds`.
+
+    A fetched tensor that is also fed is returned as fed, without running
+    its op. With `batched`, the fed values carry an extra leading batch
+    dimension and every op downstream of them runs through its batching rule.
+    """
+    fed = set(feeds)
+    targets = [f.op if isinstance(f, Tensor) else f for f in fetches if f not in fed]
+    ops = _needed_ops(targets, fed)
+    slot_of: dict[Tensor, int] = {t: i for i, t in enumerate(feeds)}
+    scratch: dict[Tensor, int] = {}  # outputs of ops that run although their tensor is fed
+    ops = [op for op in ops if op.type != "Placeholder" or op.outputs[0] not in fed]  # a fetched, fed one
+    for op in ops:
+        if op.type == "Placeholder":
+            t = op.outputs[0]
+            raise FetchError(f"You must feed a value for placeholder tensor '{op.name}' with dtype "
+                             f"{t.dtype.name} and shape {format_dims(t._dims)}")
+        for t in op.outputs:
+            table = scratch if t in fed else slot_of
+            table[t] = len(slot_of) + len(scratch)
+    fetch_slots = tuple(slot_of[f] if isinstance(f, Tensor) else None for f in fetches)
+    last_use: dict[int, int] = {}
+    for index, op in enumerate(ops):
+        for t in _data_inputs(op):
+            last_use[slot_of[t]] = index
+    keep = {s for s in fetch_slots if s is not None} | set(range(len(feeds)))
+    carries_batch = set(feeds) if batched else set()
+    reusable = _reusable_slots(ops, slot_of, keep) if not batched else set()
+    steps = []
+    for index, op in enumerate(ops):
+        ins = tuple(slot_of[t] for t in _data_inputs(op))
+        outs = tuple(scratch[t] if t in scratch else slot_of[t] for t in op.outputs)
+        free = tuple(s for s in dict.fromkeys(ins) if last_use[s] == index and s not in keep)
+        flags = [t in carries_batch for t in _data_inputs(op)]
+        if any(flags):
+            carries_batch.update(op.outputs)
+            kernel = _check_outputs(op, bind_batched(op, flags))
+        else:
+            dead = [ins.index(s) for s in free if s in reusable]
+            kernel = _reusing(op.op_def.kernel, dead[0]) if dead else _bind_kernel(op, variables)
+        steps.append(Step(kernel, ins, outs, free + tuple(s for s in outs if s not in last_use and s not in keep)))
+    return Plan(steps, len(slot_of) + len(scratch), len(feeds), fetch_slots)
+
+
+def _is_ufunc_step(op: Operation) -> bool:
+    """A numpy ufunc kernel, whose output is always a new array of its inputs' shape."""
+    return isinstance(op.op_def.kernel, np.ufunc) and not op.attrs and len(op.outputs) == 1
+
+
+def _reusable_slots(ops: list[Operation], slot_of: dict, keep: set) -> set:
+    """Slots a ufunc step may overwrite on their last use.
+
+    Only an output of a ufunc step qualifies (a fresh array nobody else
+    holds: not fed, fetched, a constant or a variable), only if every reader
+    is a ufunc step of the same output dtype (readers that could keep a
+    view or an alias are excluded).
+    """
+    readers: dict[Tensor, list[Operation]] = {}
+    for op in ops:
+        for t in _data_inputs(op):
+            readers.setdefault(t, []).append(op)
+    return {slot_of[t] for op in ops if _is_ufunc_step(op) for t in op.outputs
+            if slot_of.get(t) not in keep and t in readers
+            and all(_is_ufunc_step(r) and r.outputs[0].dtype is t.dtype for r in readers[t])}
+
+
+def _reusing(ufunc: np.ufunc, position: int) -> Callable:
+    """The ufunc, writing into its `position`-th argument when that is large and fits the result."""
+    def run(*args):
+        buffer = args[position]
+        if buffer.nbytes >= _REUSE_BYTES and np.broadcast_shapes(*[np.shape(a) for a in args]) == buffer.shape:
+            return ufunc(*args, out=buffer)
+        return ufunc(*args)
+    return run
+
+
+def _bind_kernel(op: Operation, variables: dict) -> Callable:
+    kernel = op.op_def.kernel
+    if op.op_def.stateful:
+        ref = op.inputs[0].op.name if op.op_def.ref_input else None
+        kernel = functools.partial(kernel, KernelContext(op.name, variables, ref))
+    if op.attrs:
+        kernel = functools.partial(kernel, **op.attrs)
+    if not op.outputs:
+        return _discard(kernel)
+    return _check_outputs(op, kernel)
+
+
+def _discard(kernel: Callable) -> Callable:
+    def run(*args):
+        kernel(*args)
+        return ()
+    return run
+
+
+def _check_outputs(op: Operation, kernel: Callable) -> Callable:
+    """For multi-output ops: refuse a kernel result of the wrong length."""
+    if len(op.outputs) < 2:
+        return kernel
+    expected = len(op.outputs)
+
+    def run(*args):
+        result = kernel(*args)
+        if not isinstance(result, (tuple, list)) or len(result) != expected:
+            raise InvalidArgumentError(f"{op.type} '{op.name}': the kernel must return {expected} arrays, "
+                                       f"returned {type(result).__name__}")
+        return result
+    return run
