@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from . import dtypes
+from .errors import DTypeError
 
 Shape = Sequence[int]
 
@@ -25,7 +26,7 @@ class Initializer:
     def __call__(self, shape: Shape, dtype: Any = dtypes.float32) -> np.ndarray:
         dtype = dtypes.as_dtype(dtype)
         if not dtype.is_floating:
-            raise ValueError(f"{type(self).__name__} initializes floating variables, found {dtype.name}")
+            raise DTypeError(f"{type(self).__name__} initializes floating variables, found {dtype.name}")
         return np.asarray(self._values(tuple(int(d) for d in shape)), dtype=dtype.np)
 
     def _values(self, shape: tuple) -> np.ndarray:
@@ -94,33 +95,47 @@ def fans(shape: tuple) -> tuple[int, int]:
 
 
 def zeros() -> Initializer:
+    """All zeros (Keras' default bias initializer)."""
     return Constant(0.0)
 
 
 def ones() -> Initializer:
+    """All ones."""
     return Constant(1.0)
 
 
 def constant(value: float = 0.0) -> Initializer:
+    """Every element `value`."""
     return Constant(value)
 
 
 def random_normal(mean: float = 0.0, stddev: float = 0.05, seed: Optional[int] = None) -> Initializer:
+    """Normal(mean, stddev) samples (Keras' defaults)."""
     return RandomNormal(mean, stddev, seed)
 
 
 def random_uniform(minval: float = -0.05, maxval: float = 0.05, seed: Optional[int] = None) -> Initializer:
+    """Uniform samples in [minval, maxval) (Keras' defaults)."""
     return RandomUniform(minval, maxval, seed)
 
 
 def glorot_uniform(seed: Optional[int] = None) -> Initializer:
+    """Uniform in ±sqrt(6 / (fan_in + fan_out)) (Keras' default kernel initializer)."""
     return GlorotUniform(seed)
+
+
+def derived_seed(seed: Optional[int], *path: int) -> Optional[int]:
+    """A seed for one part of a seeded whole (None stays None: nondeterministic)."""
+    if seed is None:
+        return None
+    return int(np.random.SeedSequence([seed, *path]).generate_state(1)[0])
 
 
 _BY_NAME: dict[str, Callable[..., Initializer]] = {
     "zeros": zeros, "ones": ones, "constant": constant, "random_normal": random_normal,
     "random_uniform": random_uniform, "glorot_uniform": glorot_uniform,
 }
+_SEEDED = {"random_normal", "random_uniform", "glorot_uniform"}
 
 
 def get(identifier: Any, seed: Optional[int] = None) -> Initializer:
@@ -129,7 +144,7 @@ def get(identifier: Any, seed: Optional[int] = None) -> Initializer:
         if identifier not in _BY_NAME:
             raise ValueError(f"unknown initializer {identifier!r}; known: {', '.join(sorted(_BY_NAME))}")
         factory = _BY_NAME[identifier]
-        return factory(seed=seed) if factory in (random_normal, random_uniform, glorot_uniform) else factory()
+        return factory(seed=seed) if identifier in _SEEDED else factory()
     if callable(identifier):
         return identifier
     raise TypeError(f"an initializer is a name or a callable(shape, dtype), found {identifier!r}")

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from . import initializers
+from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
 from .graph import Tensor
 from .ops._util import convert_to_tensor
@@ -47,13 +48,6 @@ def get_activation(activation: Any) -> Optional[Activation]:
     if callable(activation):
         return activation
     raise TypeError(f"an activation is a name or a callable, found {activation!r}")
-
-
-def derived_seed(seed: Optional[int], *path: int) -> Optional[int]:
-    """A seed for one part of a seeded whole (None stays None: nondeterministic)."""
-    if seed is None:
-        return None
-    return int(np.random.SeedSequence([seed, *path]).generate_state(1)[0])
 
 
 class Dense:

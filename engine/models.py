@@ -25,7 +25,7 @@ from . import dtypes, saved_model
 from .errors import FailedPreconditionError, SavedModelError, ShapeError
 from .graph import Graph, Operation, Tensor
 from .graphdef import tensor_of
-from .layers import derived_seed
+from .initializers import derived_seed
 from .ops.core import placeholder
 from .session import Session
 from .variables import global_variables, trainable_variables, variables_initializer
@@ -288,7 +288,7 @@ class Sequential(Model):
         if not self.layers:
             raise FailedPreconditionError("a Sequential model needs at least one layer")
         for i, layer in enumerate(self.layers):
-            if getattr(layer, "seed", 0) is None:
+            if hasattr(layer, "seed") and layer.seed is None:  # unseeded layers draw from the model's seed
                 layer.seed = derived_seed(self.seed, 0, i)
         with self.graph.as_default():
             self.inputs = h = placeholder(self.dtype, (None,) + tuple(input_shape)[1:], name="inputs")

@@ -61,7 +61,7 @@ def test_initializer_keeps_float32():
 @pytest.mark.parametrize("make, error", [
     pytest.param(lambda: initializers.get("he_normal"), ValueError, id="unknown-name"),
     pytest.param(lambda: initializers.get(3), TypeError, id="not-callable"),
-    pytest.param(lambda: initializers.zeros()((2,), tf.int32), ValueError, id="integer-dtype"),
+    pytest.param(lambda: initializers.zeros()((2,), tf.int32), tf.DTypeError, id="integer-dtype"),
     pytest.param(lambda: initializers.random_uniform(1.0, 1.0), ValueError, id="empty-range"),
 ])
 def test_initializer_errors(make, error):
