@@ -97,13 +97,16 @@ class Kind(NamedTuple):
 KINDS: dict[str, Kind] = {
     "type": Kind(lambda v: isinstance(v, dtypes.DType), lambda v: v.name,
                  lambda v: dtypes.as_dtype(_strict(lambda s: isinstance(s, str), "a dtype name")(v))),
-    "shape": Kind(_check_shape, lambda v: None if v is None else list(v), _decode_shape),
-    "tensor": Kind(lambda v: isinstance(v, np.ndarray), encode_tensor, decode_tensor),
+    "shape": Kind(_check_shape, lambda v: None if v is None else [None if d is None else int(d) for d in v],
+                  _decode_shape),
+    "tensor": Kind(lambda v: isinstance(v, np.ndarray) and v.dtype in dtypes.NUMPY_DTYPES, encode_tensor,
+                   decode_tensor),
     "int": Kind(_is_int, int, _strict(_is_int, "an int")),
     "float": Kind(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), _encode_float, _decode_float),
     "bool": Kind(lambda v: isinstance(v, bool), bool, _strict(lambda v: isinstance(v, bool), "true or false")),
     "str": Kind(lambda v: isinstance(v, str), str, _strict(lambda v: isinstance(v, str), "a string")),
-    "ints": Kind(lambda v: isinstance(v, tuple) and all(_is_int(i) for i in v), list, _decode_ints),
+    "ints": Kind(lambda v: isinstance(v, tuple) and all(_is_int(i) for i in v), lambda v: [int(i) for i in v],
+                 _decode_ints),
 }
 
 

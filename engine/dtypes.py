@@ -73,6 +73,7 @@ double = float64
 ALL = (float32, float64, int32, int64, bool_)
 _BY_NAME = {d.name: d for d in ALL} | {"double": float64, "float": float32}
 _BY_NP = {d.np: d for d in ALL}
+NUMPY_DTYPES = frozenset(_BY_NP)  # the numpy dtypes a tensor may have
 
 
 def as_dtype(value: Any) -> DType:

@@ -4,26 +4,42 @@ rules work on plain tuples through the helpers here.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Iterable, Iterator, Optional, Sequence
+
+import numpy as np
 
 from .errors import ShapeError
 
 Dims = Optional[tuple]  # tuple of int|None, or None when the rank is unknown
 
 
+def _is_dim(d: object) -> bool:
+    """An int (or an integral float, as TensorFlow 1.x accepts), not a bool."""
+    if isinstance(d, (bool, np.bool_)):
+        return False
+    return isinstance(d, numbers.Integral) or (isinstance(d, numbers.Real) and float(d).is_integer())
+
+
 def as_dims(shape: object) -> Dims:
-    """Normalize a user shape (None, int, list, tuple, TensorShape) to Dims."""
+    """Normalize a user shape (None, int, list, tuple, array, TensorShape) to Dims.
+
+    Dims are non-negative ints; None or -1 mark an unknown dim. Anything
+    else (fractions, strings, bools) is a ShapeError.
+    """
     if shape is None:
         return None
     if isinstance(shape, TensorShape):
         return shape.dims
-    if isinstance(shape, int):
-        return (shape,)
+    if _is_dim(shape):
+        shape = (shape,)
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, Iterable):
+        raise ShapeError(f"a shape is a list of dims, found {shape!r}")
     dims = []
-    for d in shape:  # type: ignore[attr-defined]
-        if d is None or d == -1:
+    for d in shape:
+        if d is None or (_is_dim(d) and d == -1):
             dims.append(None)
-        elif int(d) == d and d >= 0:
+        elif _is_dim(d) and d >= 0:
             dims.append(int(d))
         else:
             raise ShapeError(f"invalid dimension {d!r} in shape {shape!r}")

@@ -16,6 +16,7 @@ from .errors import GraphError
 from .graph import Graph, Operation, Tensor, TensorOperators, get_default_graph
 from .ops._util import convert_to_tensor, make
 from .ops.core import group
+from .shapes import as_dims
 
 GLOBAL_VARIABLES = "variables"
 TRAINABLE_VARIABLES = "trainable_variables"
@@ -37,13 +38,15 @@ class Variable(TensorOperators):
         if initial_value is None:
             raise ValueError("Variable needs an initial_value (a value, a tensor or a callable)")
         graph = get_default_graph()
-        with graph.name_scope(name or "Variable") as scope:
+        # As TensorFlow's init_scope: reading a variable must not trigger the
+        # control dependencies that happened to be active where it was made.
+        with graph.control_dependencies(None), graph.name_scope(name or "Variable") as scope:
             var_name = scope[:-1]
             if callable(initial_value):
                 initial_value = initial_value()
             init = convert_to_tensor(initial_value, dtypes.as_dtype(dtype) if dtype else None,
                                      name="initial_value")
-            static = init._dims if shape is None else tuple(shape)
+            static = init._dims if shape is None else as_dims(shape)
             if static is None or any(d is None for d in static):
                 raise GraphError(f"Variable '{var_name}': the initial value needs a fully known shape, "
                                  f"found {init.shape}; pass shape=")

@@ -347,6 +347,31 @@ def test_as_dtype_refuses_unsupported(value):
         tf.as_dtype(value)
 
 
+# -- static shapes ----------------------------------------------------------------------------
+@pytest.mark.parametrize("shape, dims", [
+    ([None, 2], (None, 2)), ((), ()), (None, None), (3, (3,)), (np.int64(3), (3,)), ([-1, 3], (None, 3)),
+    (np.array([2, 3]), (2, 3)), (tf.TensorShape([1, None]), (1, None)), ([2.0], (2,)),
+])
+def test_placeholder_shapes(graph, shape, dims):
+    assert tf.placeholder(tf.float32, shape).shape.dims == dims
+
+
+@pytest.mark.parametrize("shape", ["ab", [2.5], True, [True], [-2], 2.5, [None, "x"]])
+def test_invalid_shapes(graph, shape):
+    with pytest.raises(tf.ShapeError):
+        tf.placeholder(tf.float32, shape)
+
+
+def test_tensor_shape_api():
+    shape = tf.TensorShape([None, 3])
+    assert (shape.ndims, shape.as_list(), shape[1], len(shape), str(shape)) == (2, [None, 3], 3, 2, "(?, 3)")
+    assert shape.is_compatible_with([5, 3]) and not shape.is_compatible_with([5, 4])
+    assert not shape.is_fully_defined() and tf.TensorShape([2, 3]).num_elements() == 6
+    assert tf.TensorShape(None).ndims is None and str(tf.TensorShape(None)) == "<unknown>"
+    with pytest.raises(tf.ShapeError):
+        tf.TensorShape(None).as_list()
+
+
 # -- shape rules at construction time ---------------------------------------------------------
 SHAPE_ERROR_CASES = [
     pytest.param(lambda a, b: tf.add(a, b, name="bad"), [2, 3], [4], "Add 'bad'", id="Add-broadcast"),

@@ -388,3 +388,11 @@ def test_code_in_a_dtype_attr_is_an_unsupported_dtype(wire):
     node(wire, "x")["attrs"]["dtype"] = "__import__('os')"
     with pytest.raises(tf.GraphDefError, match="node 'x'.*unsupported dtype"):
         tf.import_graph_def(json.dumps(wire), graph=tf.Graph())
+
+
+def test_numpy_ints_in_attrs_serialize_as_json_ints(tagged):
+    with tf.Graph().as_default() as graph:
+        graph.create_op("Tagged", [tf.constant(1.0)],
+                        dict(ATTR_VALUES, count=np.int64(4), axes=(np.int32(1), np.int64(-1))), name="t")
+    loaded, _ = graphdef.load(graph.as_graph_def().to_json())
+    assert loaded.get_operation_by_name("t").attrs == dict(ATTR_VALUES, count=4, axes=(1, -1))

@@ -579,3 +579,22 @@ def test_dead_large_buffers_are_reused():
     np.testing.assert_allclose(sess.run(y, {x: BIG}), (BIG * BIG + BIG) * BIG)
     plan, = sess._plans.values()
     assert [isinstance(step.kernel, np.ufunc) for step in plan.steps] == [True, False, False]
+
+
+def test_variable_made_under_control_dependencies_reads_without_them():
+    with tf.Graph().as_default() as graph:
+        n = tf.Variable(np.float64(0.0), name="n")
+        bump = n.assign_add(1.0)
+        with tf.control_dependencies([bump]):
+            v = tf.Variable(np.float64(5.0), name="v")
+    assert v.op.control_inputs == () and v.initializer.control_inputs == ()
+    sess = tf.Session(graph)
+    sess.run([n.initializer, v.initializer])
+    sess.run(v)
+    assert sess.run(n) == 0.0
+
+
+def test_variable_shape_argument():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [None])
+        assert tf.Variable(x, shape=np.int64(3)).shape.dims == (3,)
