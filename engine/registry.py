@@ -109,6 +109,11 @@ def register_op(type: str, *, kernel: Callable, infer: Callable, attrs: Optional
     if type in _REGISTRY:
         raise RegistryError(f"op type {type!r} is already registered at {_REGISTRY[type].defined_at}; "
                             f"registered again at {_caller()}")
+    if not callable(kernel) or not callable(infer):
+        raise RegistryError(f"op type {type!r}: kernel and infer must be functions")
+    if not (grad is None or grad is NOT_DIFFERENTIABLE or callable(grad)) or not (batch is None or callable(batch)):
+        raise RegistryError(f"op type {type!r}: grad must be a function or NOT_DIFFERENTIABLE, "
+                            "batch a function or None")
     attrs = dict(attrs or {})
     for name, kind in attrs.items():
         if kind not in KINDS:

@@ -598,3 +598,17 @@ def test_variable_shape_argument():
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float64, [None])
         assert tf.Variable(x, shape=np.int64(3)).shape.dims == (3,)
+
+
+@pytest.mark.parametrize("kw", [
+    pytest.param({"kernel": None}, id="kernel-None"),
+    pytest.param({"infer": "x"}, id="infer-not-callable"),
+    pytest.param({"grad": "none"}, id="grad-not-callable"),
+    pytest.param({"batch": 3}, id="batch-not-callable"),
+])
+def test_register_op_checks_its_functions(kw):
+    args = dict(kernel=np.negative, infer=lambda inputs: inputs[0]) | kw
+    with pytest.raises(tf.RegistryError, match="'Broken'"):
+        tf.register_op("Broken", **args)
+    with pytest.raises(tf.RegistryError, match="unknown op type"):
+        tf.get_op("Broken")
