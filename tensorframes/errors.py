@@ -39,3 +39,35 @@ class NullValueError(ColumnError, ValueError):
 
 class ShapeMismatchError(ColumnError, ValueError):
     """Cells of a column are ragged, or differ from the column's known shape."""
+
+
+class PlaceholderTypeError(ColumnError, TypeError):
+    """A column's element type differs from the dtype of the placeholder it feeds."""
+
+
+class PlaceholderShapeError(ColumnError, ValueError):
+    """A column's cell shape can't fit the shape of the placeholder it feeds."""
+
+
+class ProgramError(TensorFramesError, ValueError):
+    """Fetches, placeholders and a DataFrame don't fit together as a program.
+
+    Raised on the driver, before any Spark job, wherever the schema tells.
+    """
+
+
+class UnboundPlaceholderError(ProgramError):
+    """A placeholder the fetches need is fed by no column."""
+
+
+class OutputNameError(ProgramError):
+    """An output column name clashes with an input column or another fetch."""
+
+
+class FetchShapeError(ProgramError):
+    """A fetch's shape doesn't fit the operation (e.g. its rows are not the input's rows)."""
+
+
+class EmptyReductionError(ProgramError):
+    """A reduction ran over a DataFrame (or group) without rows: there is nothing to combine."""
+
