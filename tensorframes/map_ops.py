@@ -1,0 +1,125 @@
+"""``map_blocks`` and ``map_rows``: a graph's fetches as new DataFrame columns.
+
+Spark plan (measured, see benchmarks/README.md): appending columns goes
+through one scalar-iterator ``arrow_udf``, which ships only the columns the
+graph reads to Python and back only the new ones; several fetches travel as
+one struct column that a ``select`` splits (Spark evaluates the UDF once).
+``trim=True`` drops the input columns and may change the row count, so it
+is a ``mapInArrow``. A pandas DataFrame runs the same executor code locally.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.sql.functions import arrow_udf
+
+import engine as tf
+from tensorframes import executor
+from tensorframes.arrow_convert import to_numpy
+from tensorframes.frames import PandasColumns, columns_of
+from tensorframes.program import Output, Program, compile_map
+from tensorframes.schema import shape_metadata, spark_type
+
+
+def map_blocks(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | None = None,
+               trim: bool = False, session: tf.Session | None = None) -> DataFrame | pd.DataFrame:
+    """Run the graph on blocks of rows; append one column per fetch (named after its op).
+
+    Placeholders are fed by the columns of the same name, or as ``feed_dict``
+    maps them (``{placeholder or name: column}``); a block placeholder has a
+    leading dimension None for the rows (:func:`tensorframes.block`). Each
+    fetch must have one value per input row, unless ``trim=True``: then only
+    the fetches are returned, with as many rows as they have. Variables are
+    shipped with their values in ``session`` (default: the default session).
+    Lazy for Spark DataFrames; a pandas DataFrame is computed at once.
+
+    >>> x = tfs.block(df, "x")                     # doctest: +SKIP
+    >>> df2 = tfs.map_blocks(tf.add(x, 3.0, name="z"), df)
+    """
+    program = compile_map(fetches, columns_of(df), feed_dict, rows=False, trim=trim, session=session)
+    return _run(program, df, trim)
+
+
+def map_rows(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | None = None,
+             session: tf.Session | None = None) -> DataFrame | pd.DataFrame:
+    """Run a graph written for one row on every row; append one column per fetch.
+
+    Placeholders have the shape of one cell (:func:`tensorframes.row`). The
+    graph runs vectorized over whole batches through the ops' batching
+    rules, not row by row. Bindings and variables as in :func:`map_blocks`.
+
+    >>> x = tfs.row(df, "x")                       # doctest: +SKIP
+    >>> df2 = tfs.map_rows(tf.multiply(x, x, name="x2"), df)
+    """
+    program = compile_map(fetches, columns_of(df), feed_dict, rows=True, session=session)
+    return _run(program, df, trim=False)
+
+
+def _run(program: Program, df: DataFrame | pd.DataFrame, trim: bool) -> DataFrame | pd.DataFrame:
+    if isinstance(df, pd.DataFrame):
+        return _run_local(program, df, trim)
+    if trim:
+        schema = T.StructType([_field(o) for o in program.outputs])
+        return df.mapInArrow(partial(executor.map_batches, program), schema)
+    return _append(program, df)
+
+
+def _field(output: Output) -> T.StructField:
+    spec = output.spec
+    return T.StructField(spec.name, spark_type(spec.dtype, spec.rank), nullable=False,
+                         metadata=shape_metadata(spec.cell_shape, spec.dtype))
+
+
+def _append(program: Program, df: DataFrame) -> DataFrame:
+    """``df`` plus the outputs, computed by one Arrow UDF over the fed columns only."""
+    fields = [_field(o) for o in program.outputs]
+    return_type = fields[0].dataType if len(fields) == 1 else \
+        T.StructType([T.StructField(f"_{i}", f.dataType, False) for i, f in enumerate(fields)])
+    udf = arrow_udf(executor.arrow_udf_function(program), return_type)
+    result = udf(*[_col(f.column) for f in program.feeds])
+    if len(fields) == 1:
+        return df.select("*", result.alias(fields[0].name, metadata=fields[0].metadata))
+    packed = _unused_name(df.columns)
+    wide = df.select("*", result.alias(packed))
+    return wide.select(*[_col(c) for c in df.columns],
+                       *[F.col(packed).getField(f"_{i}").alias(f.name, metadata=f.metadata)
+                         for i, f in enumerate(fields)])
+
+
+def _col(name: str) -> Column:
+    return F.col("`" + name.replace("`", "``") + "`")
+
+
+def _unused_name(names: list[str]) -> str:
+    name = "__tensorframes_outputs"
+    while name in names:
+        name += "_"
+    return name
+
+
+def _run_local(program: Program, df: pd.DataFrame, trim: bool) -> pd.DataFrame:
+    """The executor over the whole pandas frame as one batch."""
+    frame = PandasColumns(df)
+    if trim:
+        names = list(dict.fromkeys(f.column for f in program.feeds))
+        batch = pa.RecordBatch.from_arrays([frame.arrow(n) for n in names], names=names)
+        out = next(executor.map_batches(program, iter([batch])))
+        arrays = out.columns
+    else:
+        packed = next(executor.map_arrays(program, iter([tuple(frame.arrow(f.column) for f in program.feeds)])))
+        arrays = [packed] if len(program.outputs) == 1 else packed.flatten()
+    cells = {o.spec.name: _pandas_column(to_numpy(a, o.spec)) for a, o in zip(arrays, program.outputs)}
+    return pd.DataFrame(cells) if trim else df.assign(**cells)
+
+
+def _pandas_column(values: np.ndarray) -> np.ndarray | list[np.ndarray]:
+    """A numpy block as a pandas column: scalars as is, array cells as ndarrays."""
+    return values if values.ndim == 1 else list(values)

@@ -1,0 +1,97 @@
+"""``reduce_blocks``, ``reduce_rows`` and ``aggregate``: a graph that combines values.
+
+A reduction graph maps values of a fetch ``x`` to one value of the same
+kind: ``reduce_blocks`` takes a block of them (placeholder ``x_input`` of
+shape ``(None,) + x.shape``), ``reduce_rows`` two of them (placeholders
+``x_1`` and ``x_2`` of ``x``'s shape). The executors reduce each Arrow batch,
+then the partial results of each partition, with the graph; the driver
+reduces the few per-partition results with the same graph. The order of the
+combinations is unspecified, so the operation must be associative (and
+commutative), as a sum, min or max is.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Mapping
+
+from pyspark.sql import DataFrame, GroupedData
+from pyspark.sql import types as T
+
+import engine as tf
+from tensorframes import executor
+from tensorframes.arrow_convert import to_numpy
+from tensorframes.errors import OutputNameError
+from tensorframes.frames import SparkColumns
+from tensorframes.program import compile_reduce
+from tensorframes.schema import shape_metadata, spark_type
+
+
+def reduce_blocks(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
+                  feed_dict: Mapping | None = None, session: tf.Session | None = None) -> Any:
+    """Reduce columns with a graph over blocks; a numpy value (a list for several fetches).
+
+    Fetch ``x`` takes its values from placeholder ``x_input`` (shape
+    ``(None,) + x.shape``), fed by column ``x``. Other names are given
+    explicitly: ``inputs={fetch: placeholder}`` pairs a fetch with its input,
+    ``feed_dict={placeholder: column}`` picks the column it reads. Runs a job.
+
+    >>> y_input = tfs.block(df, "y", tf_name="y_input")        # doctest: +SKIP
+    >>> tfs.reduce_blocks(tf.reduce_sum(y_input, [0], name="y"), df)
+    array([ 45., -45.])
+    """
+    return _reduce(fetches, df, inputs, feed_dict, session, rows=False)
+
+
+def reduce_rows(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
+                feed_dict: Mapping | None = None, session: tf.Session | None = None) -> Any:
+    """Reduce columns pairwise with a graph of two rows; a numpy value (a list for several).
+
+    Fetch ``x`` combines placeholders ``x_1`` and ``x_2`` (each of ``x``'s
+    shape), both fed from column ``x``; ``inputs={fetch: (p1, p2)}`` and
+    ``feed_dict={p1: column}`` name others. Pairs are combined vectorized,
+    half a batch against the other half, until one value is left.
+
+    >>> x = tf.add(tfs.row(df, "x", "x_1"), tfs.row(df, "x", "x_2"), name="x")   # doctest: +SKIP
+    >>> tfs.reduce_rows(x, df)
+    10.0
+    """
+    return _reduce(fetches, df, inputs, feed_dict, session, rows=True)
+
+
+def _reduce(fetches: Any, df: DataFrame, inputs: Mapping | None, feed_dict: Mapping | None,
+            session: tf.Session | None, rows: bool) -> Any:
+    program = compile_reduce(fetches, SparkColumns(df), inputs, feed_dict, rows=rows, session=session)
+    schema = T.StructType([_partial_field(o.spec) for o in program.outputs])
+    table = df.mapInArrow(partial(executor.reduce_partition, program), schema).toArrow()
+    blocks = [to_numpy(table.column(i), o.spec) for i, o in enumerate(program.outputs)]
+    values = executor.combine(program, blocks)
+    return values if isinstance(fetches, (list, tuple)) else values[0]
+
+
+def _partial_field(spec: Any) -> T.StructField:
+    return T.StructField(spec.name, spark_type(spec.dtype, spec.rank), nullable=False,
+                         metadata=shape_metadata(spec.cell_shape, spec.dtype))
+
+
+def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = None,
+              feed_dict: Mapping | None = None, session: tf.Session | None = None) -> DataFrame:
+    """Reduce each group with a ``reduce_blocks`` graph; a DataFrame of keys and fetches.
+
+    Same naming conventions and arguments as :func:`reduce_blocks`. Lazy;
+    each group is reduced batch by batch, never held whole in memory.
+
+    >>> x_input = tfs.block(df, "x", tf_name="x_input")         # doctest: +SKIP
+    >>> tfs.aggregate(tf.reduce_sum(x_input, [0], name="x"), df.groupBy("key"))
+    DataFrame[key: string, x: double]
+    """
+    keys = grouped_data.count().schema.fields[:-1]  # the grouping columns, then `count`
+    df = grouped_data._df
+    program = compile_reduce(fetches, SparkColumns(df), inputs, feed_dict, rows=False, session=session)
+    key_names = [f.name for f in keys]
+    clash = set(key_names) & set(program.output_names)
+    if clash:
+        raise OutputNameError(f"aggregate: fetch column(s) {sorted(clash)} clash with grouping column(s) "
+                              "of the same name; name the ops differently")
+    schema = T.StructType(list(keys) + [_partial_field(o.spec) for o in program.outputs])
+    return grouped_data.applyInArrow(executor.aggregate_function(program, key_names), schema)
