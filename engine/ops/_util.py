@@ -49,7 +49,10 @@ def as_array(value: Any, dtype: Optional[DType] = None) -> np.ndarray:
         return array
     if dtype is None:
         dtype = _python_dtype(value)
-    array = np.asarray(value, dtype=dtype.np)
+    try:
+        array = np.asarray(value, dtype=dtype.np)
+    except (OverflowError, ValueError, TypeError) as e:
+        raise DTypeError(f"expected {dtype.name}, found {value!r} which does not fit it ({e})") from None
     if not dtype.is_floating and not np.array_equal(array, np.asarray(value)):
         raise DTypeError(f"expected {dtype.name}, found {value!r} which does not fit it exactly")
     return array
@@ -65,20 +68,17 @@ def _python_dtype(value: Any) -> DType:
 
 def convert_pair(x: Any, y: Any) -> tuple[Tensor, Tensor]:
     """Two operands of a binary op; a Python value takes the tensor's dtype."""
-    if is_tensor_like(x):
-        x = convert_to_tensor(x)
-        return x, convert_to_tensor(y, x.dtype) if not is_tensor_like(y) else convert_to_tensor(y)
-    if is_tensor_like(y):
-        y = convert_to_tensor(y)
-        return convert_to_tensor(x, y.dtype), y
-    return convert_to_tensor(x), convert_to_tensor(y)
+    return tuple(convert_all([x, y]))  # type: ignore[return-value]
 
 
 def convert_all(values: Sequence[Any]) -> list[Tensor]:
-    """Many operands of one dtype; Python values take the first tensor's dtype."""
+    """Many operands of one dtype and graph; Python values take the first tensor's
+    dtype and are added to that tensor's graph (as in TensorFlow 1.x)."""
     tensors = [convert_to_tensor(v) for v in values if is_tensor_like(v)]
-    dtype = tensors[0].dtype if tensors else None
-    return [convert_to_tensor(v, None if is_tensor_like(v) else dtype) for v in values]
+    if not tensors:
+        return [convert_to_tensor(v) for v in values]
+    with tensors[0].graph.as_default():
+        return [convert_to_tensor(v, None if is_tensor_like(v) else tensors[0].dtype) for v in values]
 
 
 def graph_of(*tensors: Tensor) -> Graph:
