@@ -107,7 +107,8 @@ def _sum_grad(op, g):
 
 def _mean_grad(op, g):
     x, axis = op.inputs[0], op.get_attr("axis")
-    return [unreduce(g, x, axis, op.get_attr("keepdims")) / reduced_count(x, axis)]
+    # divide before broadcasting back: one division per result, not per input element
+    return [unreduce(g / reduced_count(x, axis), x, axis, op.get_attr("keepdims"))]
 
 
 def _extremum_grad(op, g):
