@@ -82,10 +82,8 @@ class Program:
 def compile_map(fetches: Any, columns: Columns, feed_dict: Mapping | None = None, *, rows: bool,
                 trim: bool = False, session: tf.Session | None = None) -> Program:
     """The program of ``map_blocks`` (``rows=False``) or ``map_rows`` (``rows=True``)."""
-    tensors = _fetch_list(fetches)
+    tensors, feeds = compile_feeds(fetches, columns, feed_dict, rows=rows)
     op = "map_rows" if rows else "map_blocks"
-    bound = _bindings(tensors, feed_dict)
-    feeds = tuple(_feed(p, bound.get(p), columns, rows) for p in _placeholders(tensors))
     if not feeds and not trim:
         raise UnboundPlaceholderError(
             f"{op}: the fetches {[t.name for t in tensors]} read no column (they depend on no placeholder), "
@@ -132,6 +130,17 @@ def compile_reduce(fetches: Any, columns: Columns, inputs: Mapping | None = None
 
 
 # -- fetches and placeholders ----------------------------------------------------------------
+def compile_feeds(fetches: Any, columns: Columns, feed_dict: Mapping | None = None, *,
+                  rows: bool) -> tuple[list[tf.Tensor], tuple[Feed, ...]]:
+    """The fetches as tensors, and a checked :class:`Feed` for every placeholder they read.
+
+    Also used by ``tfs.train``, whose loss is fed like a map's fetches.
+    """
+    tensors = _fetch_list(fetches)
+    bound = _bindings(tensors, feed_dict)
+    return tensors, tuple(_feed(p, bound.get(p), columns, rows) for p in _placeholders(tensors))
+
+
 def _fetch_list(fetches: Any) -> list[tf.Tensor]:
     """The fetches as tensors of one graph (a single fetch, or a list/tuple of them)."""
     items = list(fetches) if isinstance(fetches, (list, tuple)) else [fetches]
