@@ -116,8 +116,7 @@ def compile_reduce(fetches: Any, columns: Columns, inputs: Mapping | None = None
             _check_partial_input(p, t, rows, op)
         spec = ColumnSpec(_column_name(t), t.dtype.np, _known_rank(t, op), "array" if t._dims else "scalar")
         outputs.append(Output(t.name, spec, tuple(p.outputs[0].name for p in placeholders)))
-        column = bound.get(placeholders[0], spec.name)
-        feeds.append(_feed(placeholders[0], column, columns, rows))
+        feeds.append(_feed(placeholders[0], bound.get(placeholders[0]), spec.name, columns, rows))
     paired = {name for o in outputs for name in o.inputs}
     for p in _placeholders(tensors):
         if p.outputs[0].name not in paired:
@@ -138,7 +137,7 @@ def compile_feeds(fetches: Any, columns: Columns, feed_dict: Mapping | None = No
     """
     tensors = _fetch_list(fetches)
     bound = _bindings(tensors, feed_dict)
-    return tensors, tuple(_feed(p, bound.get(p), columns, rows) for p in _placeholders(tensors))
+    return tensors, tuple(_feed(p, bound.get(p), p.name, columns, rows) for p in _placeholders(tensors))
 
 
 def _fetch_list(fetches: Any) -> list[tf.Tensor]:
@@ -196,16 +195,16 @@ def _bindings(tensors: Sequence[tf.Tensor], feed_dict: Mapping | None) -> dict[t
     return bound
 
 
-def _feed(placeholder: tf.Operation, column: str | None, columns: Columns, rows: bool) -> Feed:
-    """Check that ``column`` can feed ``placeholder``; the spec each batch must meet."""
+def _feed(placeholder: tf.Operation, column: str | None, default: str, columns: Columns, rows: bool) -> Feed:
+    """Check that ``column`` (else ``default``) can feed ``placeholder``; the spec batches must meet."""
     t = placeholder.outputs[0]
     if column is None:
-        column = placeholder.name
+        column = default
         if column not in columns.names:
             raise UnboundPlaceholderError(
                 f"placeholder '{placeholder.name}' ({t.dtype.name}, shape {format_dims(t._dims)}) is fed "
                 f"by no column: there is no column {column!r} (available: {', '.join(columns.names)}); "
-                f"name the placeholder after a column or pass feed_dict={{'{placeholder.name}': '<column>'}}")
+                f"bind one with feed_dict={{'{placeholder.name}': '<column>'}}")
     spec = columns.spec(column)
     if spec.dtype != t.dtype.np:
         raise PlaceholderTypeError(
