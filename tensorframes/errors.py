@@ -71,3 +71,10 @@ class FetchShapeError(ProgramError):
 class EmptyReductionError(ProgramError):
     """A reduction ran over a DataFrame (or group) without rows: there is nothing to combine."""
 
+
+class StageParamError(ProgramError):
+    """The Params of a tensorframes.ml stage don't fit its graph or the DataFrame; names the Param."""
+
+
+class PersistenceError(TensorFramesError, ValueError):
+    """A tensorframes.ml stage can't be saved as asked, or saved files are not such a stage."""
