@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from .. import dtypes
-from ..errors import DTypeError, ShapeError
+from ..errors import DTypeError, GradientError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import num_elements
@@ -213,9 +213,13 @@ def _prod_others_kernel(x: np.ndarray, *, axis) -> np.ndarray:
     return np.transpose((before * after).reshape(moved.shape), np.argsort(kept + list(axes)))
 
 
+def _prod_others_grad(op, g):
+    raise GradientError(f"ProdOthers '{op.name}': second derivatives of reduce_prod are not implemented")
+
+
 # For each element, the product of the other elements it is reduced with (exact with zeros).
 register_op("ProdOthers", kernel=_prod_others_kernel, infer=lambda inputs, *, axis: inputs[0],
-            attrs={"axis": "ints?"}, num_inputs=1,
+            attrs={"axis": "ints?"}, num_inputs=1, grad=_prod_others_grad,
             batch=lambda args, batched, *, axis: _prod_others_kernel(args[0], axis=_batched_axes(axis, args[0].ndim)))
 
 
