@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import functools
 import operator
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from .batching import bind_batched
-from .errors import FetchError, GraphError, InvalidArgumentError
+from .errors import EngineError, FetchError, GraphError, InvalidArgumentError
 from .graph import Graph, Operation, Tensor
-from .registry import KernelContext
+from .registry import KernelContext, TensorSpec
 from .shapes import format_dims
 
 
@@ -69,8 +69,12 @@ class Plan:
         return [None if i is None else slots[i] for i in self.fetch_slots]
 
 
-def _needed_ops(targets: Sequence[Operation], fed: set) -> list[Operation]:
-    """Ops the targets depend on, cut at fed tensors, in topological order."""
+def _needed_ops(targets: Sequence[Operation], fed: set,
+                skip: Callable[[Tensor], bool] = lambda t: False) -> list[Operation]:
+    """Ops the targets depend on, cut at fed tensors, in topological order.
+
+    `skip(t)` tells whether a shape-only input `t` can do without its value.
+    """
     order: list[Operation] = []
     state: dict[Operation, int] = {}  # 1 = on the stack, 2 = done
     for root in targets:
@@ -87,7 +91,7 @@ def _needed_ops(targets: Sequence[Operation], fed: set) -> list[Operation]:
                 raise GraphError(f"the graph has a cycle through operation '{op.name}'")
             state[op] = 1
             stack.append((op, True))
-            deps = [t.op for t in _data_inputs(op) if t not in fed] + list(op.control_inputs)
+            deps = [t.op for t in _value_inputs(op, skip) if t not in fed] + list(op.control_inputs)
             stack.extend((d, False) for d in reversed(deps) if state.get(d) != 2)
     return order
 
@@ -95,6 +99,13 @@ def _needed_ops(targets: Sequence[Operation], fed: set) -> list[Operation]:
 def _data_inputs(op: Operation) -> tuple:
     """The inputs whose values the kernel reads (a ref input is written, not read)."""
     return op.inputs[1:] if op.op_def.ref_input else op.inputs
+
+
+def _value_inputs(op: Operation, skip: Callable[[Tensor], bool]) -> list:
+    """The data inputs whose values must be computed (shape-only ones may be skipped)."""
+    shape_only = op.op_def.shape_inputs
+    return [t for i, t in enumerate(op.inputs) if not (i in shape_only and skip(t))
+            and not (i == 0 and op.op_def.ref_input)]
 
 
 def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
@@ -107,7 +118,11 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
     """
     fed = set(feeds)
     targets = [f.op if isinstance(f, Tensor) else f for f in fetches if f not in fed]
-    ops = _needed_ops(targets, fed)
+    shapes = _ShapeSources(feeds) if not batched else None
+    ops = _needed_ops(targets, fed, shapes.derivable if shapes else (lambda t: False))
+    if shapes:  # a shape-only input whose value is computed anyway is read after its op
+        computed = set(ops)
+        ops = _needed_ops(targets, fed, lambda t: t.op not in computed and shapes.derivable(t))
     slot_of: dict[Tensor, int] = {t: i for i, t in enumerate(feeds)}
     scratch: dict[Tensor, int] = {}  # outputs of ops that run although their tensor is fed
     ops = [op for op in ops if op.type != "Placeholder" or op.outputs[0] not in fed]  # a fetched, fed one
@@ -119,6 +134,7 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
         for t in op.outputs:
             table = scratch if t in fed else slot_of
             table[t] = len(slot_of) + len(scratch)
+    stand_ins = _stand_in_steps(ops, fed, shapes, slot_of, len(scratch)) if shapes else []
     fetch_slots = tuple(slot_of[f] if isinstance(f, Tensor) else None for f in fetches)
     last_use: dict[int, int] = {}
     for index, op in enumerate(ops):
@@ -127,7 +143,7 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
     keep = {s for s in fetch_slots if s is not None} | set(range(len(feeds)))
     carries_batch = set(feeds) if batched else set()
     reusable = _reusable_slots(ops, slot_of, keep) if not batched else set()
-    steps = []
+    steps = list(stand_ins)
     for index, op in enumerate(ops):
         ins = tuple(slot_of[t] for t in _data_inputs(op))
         outs = tuple(scratch[t] if t in scratch else slot_of[t] for t in op.outputs)
@@ -141,6 +157,94 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
             kernel = _reusing(op.op_def.kernel, dead[0]) if dead else _bind_kernel(op, variables)
         steps.append(Step(kernel, ins, outs, free + tuple(s for s in outs if s not in last_use and s not in keep)))
     return Plan(steps, len(slot_of) + len(scratch), len(feeds), fetch_slots)
+
+
+# -- shape-only inputs --------------------------------------------------------------------
+_PROBE = 7919  # stands for an unknown fed dim while checking that a shape can be derived
+
+
+class _ShapeSources:
+    """Run-time shapes of tensors derived from the fed values alone.
+
+    A gradient op like `broadcast_like(g, x)` needs only x's shape. When that
+    shape follows from the feeds (through the shape rules of x's producers),
+    the plan passes a zero-stride stand-in and skips computing x's value,
+    e.g. the loss value in a training step that only applies gradients.
+    """
+
+    def __init__(self, feeds: Sequence[Tensor]) -> None:
+        self.index = {t: i for i, t in enumerate(feeds)}
+        self.memo: dict[Tensor, Optional[Callable]] = {}
+        self.probe = None if any(t._dims is None for t in feeds) else [
+            np.broadcast_to(np.zeros((), t.dtype.np), [_PROBE if d is None else d for d in t._dims]) for t in feeds]
+
+    def derivable(self, t: Tensor) -> bool:
+        return self.source(t) is not None
+
+    def source(self, t: Tensor) -> Optional[Callable]:
+        """feeds -> t's shape, or None when it needs more than the feeds and static shapes."""
+        if t not in self.memo:
+            self.memo[t] = None  # a cycle finds None
+            fn = self._build(t)
+            self.memo[t] = fn if fn is not None and self._checked(fn) else None
+        return self.memo[t]
+
+    def _build(self, t: Tensor) -> Optional[Callable]:
+        if t in self.index:
+            return functools.partial(_fed_shape, self.index[t])
+        if t._dims is not None and None not in t._dims:
+            return functools.partial(_static_shape, t._dims)
+        op = t.op
+        if op.op_def.stateful or op.op_def.ref_input or op.type == "Placeholder" or self.probe is None:
+            return None
+        sources = [self.source(u) for u in op.inputs]
+        if any(src is None for src in sources):
+            return None
+        return functools.partial(_derived_shape, op.op_def.infer, op.attrs, [u.dtype for u in op.inputs],
+                                 sources, t.value_index)
+
+    def _checked(self, fn: Callable) -> bool:
+        """True when the shape rules give a fully known shape for probe feeds."""
+        try:
+            shape = fn(self.probe)
+        except EngineError:
+            return False  # not derivable this way: the plan computes the value instead
+        return shape is not None and None not in shape
+
+
+def _fed_shape(index: int, feeds: Sequence[np.ndarray]) -> tuple:
+    return feeds[index].shape
+
+
+def _static_shape(dims: tuple, feeds: Sequence[np.ndarray]) -> tuple:
+    return dims
+
+
+def _derived_shape(infer: Callable, attrs: dict, dtypes: list, sources: list, index: int,
+                   feeds: Sequence[np.ndarray]) -> Optional[tuple]:
+    out = infer([TensorSpec(d, src(feeds)) for d, src in zip(dtypes, sources)], **attrs)
+    return (out if isinstance(out, list) else [out])[index].shape
+
+
+def _stand_in_steps(ops: list[Operation], fed: set, shapes: _ShapeSources, slot_of: dict,
+                    extra: int) -> list[Step]:
+    """Steps making zero-stride stand-ins for shape-only inputs whose value is not computed."""
+    needed, steps = set(ops), []
+    feed_slots = tuple(range(len(shapes.index)))
+    for op in ops:
+        for i in op.op_def.shape_inputs:
+            t = op.inputs[i]
+            if t in fed or t in slot_of or t.op in needed:
+                continue
+            slot_of[t] = len(slot_of) + extra
+            kernel = functools.partial(_stand_in, shapes.source(t), t.dtype.np)
+            steps.append(Step(kernel, feed_slots, (slot_of[t],), ()))
+    return steps
+
+
+def _stand_in(shape_of: Callable, dtype: np.dtype, *feeds: np.ndarray) -> np.ndarray:
+    """A read-only array of the right shape and dtype that holds no data."""
+    return np.broadcast_to(np.zeros((), dtype), shape_of(feeds))
 
 
 def _is_ufunc_step(op: Operation) -> bool:

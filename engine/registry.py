@@ -3,7 +3,9 @@
 An `OpDef` keeps, side by side, the op's attributes, its numpy kernel, its
 shape/dtype inference, its gradient and its batching rule, so that adding an
 op touches one place. Users add ops with the same `register_op` the engine
-uses (see `examples/05_custom_op.py`).
+uses (see `examples/05_custom_op.py`). A process that only loads GraphDefs
+(a Spark executor) learns a user's ops by importing the modules named in the
+environment variable ENGINE_OP_MODULES, when it meets an unknown op type.
 
 Contracts:
 - `kernel(*inputs, **attrs)` is a pure numpy function returning one array, or
@@ -14,6 +16,9 @@ Contracts:
   short reason, and the graph adds the op type, name and input shapes.
 - A `ref_input` op (assignments) gets the variable it writes as input 0;
   the plan passes only the other inputs and sets `ctx.ref` to its name.
+- `shape_inputs` lists inputs the kernel reads only for their shape and
+  dtype (`like` in `broadcast_like(x, like)`): a plan may then pass a
+  zero-stride stand-in instead of computing the value.
 - `grad(op, *output_grads)` builds graph ops and returns one gradient per
   input (None where there is none). `NOT_DIFFERENTIABLE` says the op has no
   gradient on purpose; a missing (None) gradient is an error when needed.
@@ -24,6 +29,8 @@ Contracts:
 from __future__ import annotations
 
 import difflib
+import importlib
+import os
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple, Optional, Sequence
@@ -70,6 +77,7 @@ class OpDef:
     batch: Optional[Callable] = None
     stateful: bool = False
     ref_input: bool = False  # input 0 names a variable to write; it is not read as data
+    shape_inputs: tuple = ()  # inputs whose kernel reads only .shape/.dtype (see plan.py)
     defined_at: str = ""
 
     @property
@@ -78,6 +86,11 @@ class OpDef:
 
 
 _REGISTRY: dict[str, OpDef] = {}
+
+#: Environment variable: comma-separated modules that register ops, imported
+#: when an unknown op type is looked up (set it for Spark executors with
+#: spark.executorEnv.ENGINE_OP_MODULES).
+OP_MODULES_ENV = "ENGINE_OP_MODULES"
 
 
 def _caller() -> str:
@@ -100,7 +113,7 @@ def _caller() -> str:
 
 def register_op(type: str, *, kernel: Callable, infer: Callable, attrs: Optional[dict] = None,
                 num_inputs: Optional[int] = None, grad: Any = None, batch: Optional[Callable] = None,
-                stateful: bool = False, ref_input: bool = False) -> OpDef:
+                stateful: bool = False, ref_input: bool = False, shape_inputs: tuple = ()) -> OpDef:
     """Add an op type to the registry and return its OpDef.
 
     >>> register_op("Cube", kernel=lambda x: x ** 3, infer=lambda inputs: inputs[0],
@@ -119,19 +132,45 @@ def register_op(type: str, *, kernel: Callable, infer: Callable, attrs: Optional
         if kind not in KINDS:
             raise RegistryError(f"op type {type!r}: attr {name!r} has unknown kind {kind!r}; "
                                 f"known kinds: {', '.join(KINDS)}")
-    opdef = OpDef(type, kernel, infer, attrs, num_inputs, grad, batch, stateful, ref_input, _caller())
+    opdef = OpDef(type, kernel, infer, attrs, num_inputs, grad, batch, stateful, ref_input, tuple(shape_inputs),
+                  _caller())
     _REGISTRY[type] = opdef
     return opdef
 
 
 def get_op(type: str) -> OpDef:
-    """The OpDef of `type`; RegistryError naming close matches if unknown."""
-    try:
-        return _REGISTRY[type]
-    except KeyError:
+    """The OpDef of `type`; RegistryError naming close matches if unknown.
+
+    An unknown type first imports the modules named in ENGINE_OP_MODULES.
+    """
+    opdef = _REGISTRY.get(type)
+    if opdef is None and _import_op_modules():
+        opdef = _REGISTRY.get(type)
+    if opdef is None:
         close = difflib.get_close_matches(type, list(_REGISTRY), n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise RegistryError(f"unknown op type {type!r}{hint}") from None
+        raise RegistryError(f"unknown op type {type!r}{hint} (an op of your own must be registered in this "
+                            f"process: import its module, or name it in {OP_MODULES_ENV} as Spark executors need; "
+                            "see examples/05_custom_op.py)")
+    return opdef
+
+
+def _import_op_modules() -> bool:
+    """Import the modules ENGINE_OP_MODULES names that aren't imported yet; True if there were any.
+
+    This is how a process that only loads GraphDefs, such as a Spark
+    executor, learns the ops a user registered in a module of their own.
+    """
+    names = [n.strip() for n in os.environ.get(OP_MODULES_ENV, "").split(",") if n.strip()]
+    missing = [n for n in names if n not in sys.modules]
+    for name in missing:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            raise RegistryError(f"{OP_MODULES_ENV} names module {name!r}, which can't be imported ({e}); "
+                                "put it on the path (with Spark: spark-submit --py-files or "
+                                "SparkContext.addPyFile)") from e
+    return bool(missing)
 
 
 def registered_ops() -> Sequence[OpDef]:

@@ -73,7 +73,7 @@ def _reshape_like_batch(args, batched):
 
 
 register_op("ReshapeLike", kernel=lambda x, like: np.reshape(x, like.shape),
-            infer=lambda inputs: TensorSpec(inputs[0].dtype, inputs[1].shape), num_inputs=2,
+            infer=lambda inputs: TensorSpec(inputs[0].dtype, inputs[1].shape), num_inputs=2, shape_inputs=(1,),
             grad=lambda op, g: [reshape_like(g, op.inputs[0]), None], batch=_reshape_like_batch)
 
 
@@ -188,7 +188,8 @@ register_op("Tile", kernel=lambda x, *, multiples: np.tile(x, multiples), infer=
             batch=lambda args, batched, *, multiples: np.tile(args[0], (1,) + multiples))
 # The gradient of Tile: the sum of the tiled copies of each element of the input (input 1).
 register_op("TileGrad", kernel=_tile_grad_kernel, infer=lambda inputs, *, multiples: inputs[1],
-            attrs={"multiples": "ints"}, num_inputs=2, grad=lambda op, g: [tile(g, op.get_attr("multiples")), None],
+            attrs={"multiples": "ints"}, num_inputs=2, shape_inputs=(1,),
+            grad=lambda op, g: [tile(g, op.get_attr("multiples")), None],
             batch=_tile_grad_batch)
 
 

@@ -95,7 +95,7 @@ def _filled_like(op_type: str, value: int):
         return np.full(x.shape, value, dtype=dtype.np)
 
     register_op(op_type, kernel=kernel, infer=lambda inputs, *, dtype: TensorSpec(dtype, inputs[0].shape),
-                attrs={"dtype": "type"}, num_inputs=1, grad=NOT_DIFFERENTIABLE,
+                attrs={"dtype": "type"}, num_inputs=1, grad=NOT_DIFFERENTIABLE, shape_inputs=(0,),
                 batch=lambda args, batched, *, dtype: kernel(args[0], dtype=dtype))
 
     def builder(tensor: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:

@@ -101,7 +101,7 @@ register_op("StridedSlice", kernel=_slice_kernel, infer=_slice_infer, attrs=_SLI
             batch=lambda args, batched, **spec: _slice_kernel(args[0], **_batched_spec(spec)))
 register_op("StridedSliceGrad", kernel=_slice_grad_kernel,
             infer=lambda inputs, **spec: TensorSpec(same_dtype(inputs), inputs[1].shape),
-            attrs=_SLICE_ATTRS, num_inputs=2,
+            attrs=_SLICE_ATTRS, num_inputs=2, shape_inputs=(1,),
             grad=lambda op, g: [make("StridedSlice", [g], None, **op.attrs), None],
             batch=lambda args, batched, **spec: _slice_grad_kernel(*batched_args(args, batched),
                                                                    **_batched_spec(spec)))
@@ -228,7 +228,7 @@ register_op("GatherV2", kernel=_gather_kernel, infer=_gather_infer, attrs={"axis
                                 None],
             batch=_gather_batch)
 # The gradient of gather: the incoming gradient added up at the gathered positions of zeros like params.
-register_op("GatherGrad", kernel=_gather_grad_kernel, attrs={"axis": "int"}, num_inputs=3,
+register_op("GatherGrad", kernel=_gather_grad_kernel, attrs={"axis": "int"}, num_inputs=3, shape_inputs=(2,),
             infer=lambda inputs, *, axis: TensorSpec(same_dtype([inputs[0], inputs[2]]), inputs[2].shape),
             grad=lambda op, g: [gather(g, op.inputs[1], axis=op.get_attr("axis")), None, None],
             batch=_gather_grad_batch)

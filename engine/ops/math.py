@@ -55,9 +55,9 @@ def _like_spec(inputs: Sequence[TensorSpec]) -> TensorSpec:
     return TensorSpec(same_dtype(inputs), inputs[1].shape)
 
 
-register_op("SumLike", kernel=_sum_like, infer=_like_spec, num_inputs=2,
+register_op("SumLike", kernel=_sum_like, infer=_like_spec, num_inputs=2, shape_inputs=(1,),
             grad=lambda op, g: [broadcast_like(g, op.inputs[0]), None], batch=_sum_like_batch)
-register_op("BroadcastLike", kernel=_broadcast_like, infer=_like_spec, num_inputs=2,
+register_op("BroadcastLike", kernel=_broadcast_like, infer=_like_spec, num_inputs=2, shape_inputs=(1,),
             grad=lambda op, g: [sum_like(g, op.inputs[0]), None], batch=batch_elementwise(_broadcast_against))
 
 

@@ -147,6 +147,7 @@ def _unreduce_infer(inputs: Sequence[TensorSpec], *, axis, keepdims) -> TensorSp
 
 
 register_op("Unreduce", kernel=_unreduce_kernel, infer=_unreduce_infer, attrs=_AXIS_ATTRS, num_inputs=2,
+            shape_inputs=(1,),
             batch=_unreduce_batch,
             grad=lambda op, g: [reduce_sum(g, op.get_attr("axis"), op.get_attr("keepdims")), None])
 
@@ -170,7 +171,7 @@ def _count_batch(args, batched, *, axis):
 
 
 register_op("ReducedCount", kernel=_count_kernel, infer=lambda inputs, *, axis: TensorSpec(inputs[0].dtype, ()),
-            attrs={"axis": "ints?"}, num_inputs=1, grad=NOT_DIFFERENTIABLE, batch=_count_batch)
+            attrs={"axis": "ints?"}, num_inputs=1, grad=NOT_DIFFERENTIABLE, batch=_count_batch, shape_inputs=(0,))
 
 
 def reduced_count(x: Tensor, axis: Optional[tuple], name: Optional[str] = None) -> Tensor:
