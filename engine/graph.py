@@ -313,7 +313,7 @@ class Graph:
             deps = [c for group in self._control_stack for c in group] + list(control_inputs)
             op = Operation(self, op_name, opdef, inputs, list(dict.fromkeys(deps)), attrs, specs)
             if exact_name:
-                self._names_in_use[op_name.lower()] = self._names_in_use.get(op_name.lower(), 0) + 1
+                self._names_in_use[op_name.lower()] = max(self._names_in_use.get(op_name.lower(), 0), 1)
             else:
                 self.unique_name(name or op_type)
             self._ops.append(op)

@@ -11,7 +11,7 @@ from ..errors import FetchError, ShapeError
 from ..graph import Operation, Tensor, get_default_graph
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import as_dims, format_dims, num_elements
-from ._util import as_array, convert_to_tensor, graph_of, make
+from ._util import as_array, convert_to_tensor, make
 
 
 def _const_infer(inputs: Sequence[TensorSpec], *, value: np.ndarray, dtype: DType) -> TensorSpec:
@@ -112,7 +112,7 @@ def no_op(name: str = "NoOp") -> Operation:
 def group(*inputs: Any, name: str = "group_deps") -> Operation:
     """An op that runs all `inputs` (ops or tensors) and outputs nothing."""
     items = [i for item in inputs for i in (item if isinstance(item, (list, tuple)) else [item])]
-    graph = graph_of(*[i for i in items if isinstance(i, Tensor)]) if items else get_default_graph()
+    graph = next((i.graph for i in items if hasattr(i, "graph")), get_default_graph())
     deps = [graph.as_graph_element(i) for i in items]
     deps = [d.op if isinstance(d, Tensor) else d for d in deps]
     return graph.create_op("NoOp", [], {}, name=name, control_inputs=deps)

@@ -444,3 +444,16 @@ def test_group_runs_every_input_and_returns_None(graph):
 
 def test_group_of_nothing_is_a_no_op(graph):
     assert tf.Session(graph).run(tf.group()) is None
+
+
+def test_variables_with_the_same_name_are_numbered_like_other_ops():
+    with tf.Graph().as_default():
+        names = [tf.Variable(1.0, name="v").op.name for _ in range(3)]
+    assert names == ["v", "v_1", "v_2"]
+
+
+def test_group_of_operations_goes_to_their_graph_not_the_default_one():
+    graph = tf.Graph()
+    with graph.as_default():
+        v = tf.Variable(1.0)
+    assert tf.variables_initializer([v]).graph is graph
