@@ -111,6 +111,9 @@ def compile_reduce(fetches: Any, columns: Columns, inputs: Mapping | None = None
     for t in tensors:
         pair = explicit.get(t.name)
         names = _as_tuple(pair) if pair is not None else _conventional_inputs(t, rows)
+        if len(names) != (2 if rows else 1):
+            raise ProgramError(f"{op}: fetch '{t.name}' takes {'two placeholders' if rows else 'one placeholder'} "
+                               f"as input, inputs= gives {len(names)}")
         placeholders = [_placeholder(graph, n, op, t) for n in names]
         for p in placeholders:
             _check_partial_input(p, t, rows, op)

@@ -178,3 +178,12 @@ def test_fetch_with_other_rows_fails_naming_the_fetch(spark):
         out = tfs.map_blocks(tf.identity(tfs.block(df, "x")[1:], name="tail"), df)
     with pytest.raises(PythonException, match="fetch 'tail:0' gave 1 rows for a batch of 2 rows"):
         out.collect()
+
+
+def test_array_of_the_wrong_length_fails_naming_column_and_row(spark):
+    df = spark.createDataFrame([([1.0, 2.0],), ([1.0],)], "v array<double>").coalesce(1)
+    with tf.Graph().as_default():
+        v = tf.placeholder(tf.float64, [None, 2], name="v")
+        out = tfs.map_blocks(tf.identity(v, name="w"), df)
+    with pytest.raises(PythonException, match=r"column 'v': expected cells of shape \[2\].*length 1.*row 1"):
+        out.collect()

@@ -262,3 +262,10 @@ def test_reduce_graph_reading_another_placeholder_is_refused():
     scale = tf.placeholder(tf.float64, [], name="scale")
     with pytest.raises(UnboundPlaceholderError, match="'scale' is the input of no fetch"):
         compile_reduce(tf.multiply(tf.reduce_sum(x_input, 0), scale, name="x"), COLUMNS, rows=False)
+
+
+def test_reduce_rows_needs_two_inputs_per_fetch():
+    x_1 = tf.placeholder(tf.float64, [], name="x_1")
+    x = tf.add(x_1, x_1, name="x")
+    with pytest.raises(ProgramError, match="takes two placeholders as input, inputs= gives 1"):
+        compile_reduce(x, COLUMNS, inputs={x: x_1}, rows=True)
