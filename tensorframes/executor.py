@@ -15,7 +15,7 @@ numpy -> Arrow conversion per output.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Iterator, Sequence, Tuple
+from typing import Callable, Iterator, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -140,7 +140,7 @@ def map_batches(program: Program, batches: Iterator[pa.RecordBatch]) -> Iterator
                                          names=program.output_names)
 
 
-def arrow_udf_function(program: Program):
+def arrow_udf_function(program: Program) -> Callable[[Iterator[Tuple[pa.Array, ...]]], Iterator[pa.Array]]:
     """:func:`map_arrays` for ``program`` with the type hints ``arrow_udf`` reads."""
     def run(batches: Iterator[Tuple[pa.Array, ...]]) -> Iterator[pa.Array]:
         return map_arrays(program, batches)
@@ -184,7 +184,8 @@ def partial_batch(program: Program, values: Sequence[np.ndarray], prefix: Sequen
     return pa.RecordBatch.from_arrays(arrays, names=list(prefix_names) + program.output_names)
 
 
-def aggregate_function(program: Program, key_names: Sequence[str]):
+def aggregate_function(program: Program, key_names: Sequence[str]) -> Callable[
+        [Tuple[pa.Scalar, ...], Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """``applyInArrow`` body (with type hints) of ``aggregate``: keys and reduced fetches per group."""
     def run(key: Tuple[pa.Scalar, ...], batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         values = reduce_batches(program, batches)
