@@ -1,0 +1,59 @@
+"""The examples run in smoke mode and print the figures they promise.
+
+Each run is a subprocess with its own Spark, launched as a user would from
+the repository root and read through its last ``RESULT {json}`` line. A run
+costs 15-45 s, mostly Spark start-up and job latency, so every example runs
+with ``python`` and some also with ``spark-submit`` (the same script under
+another launcher).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyspark
+import pytest
+
+from tensorframes.spark import CONF_DIR
+
+ROOT = Path(__file__).resolve().parents[2]
+SPARK_SUBMIT = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+LAUNCHERS = {"python": [sys.executable], "spark-submit": [str(SPARK_SUBMIT)]}
+
+pytestmark = pytest.mark.slow
+
+
+def run_example(name: str, launcher: str, *args: str) -> dict:
+    """Run examples/<name>.py --smoke; the figures of its RESULT line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}  # not "under spark-submit"
+    env.update(SPARK_CONF_DIR=str(CONF_DIR), PYSPARK_PYTHON=sys.executable)
+    command = LAUNCHERS[launcher] + [str(ROOT / "examples" / f"{name}.py"), "--smoke", *args]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
+    results = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    assert results, f"{name} printed no RESULT line:\n{done.stdout[-3000:]}"
+    return json.loads(results[-1][len("RESULT "):])
+
+
+both_launchers = pytest.mark.parametrize("launcher", list(LAUNCHERS))
+python_only = pytest.mark.parametrize("launcher", ["python"])
+
+
+@both_launchers
+def test_graph_basics(launcher):
+    r = run_example("01_graph_basics", launcher)
+    assert r["operations"] == 10
+    assert r["prices"] == r["spark_prices"] == [90_100.0, 120_100.0, 150_100.0]
+
+
+@python_only
+def test_map_reduce(launcher):
+    r = run_example("04_map_reduce", launcher)
+    assert r["matches_sql"] and r["sum_x"] == sum(range(r["rows"]))
+    distances = r["kmeans_distances"]
+    assert all(later <= earlier + 1e-9 for earlier, later in zip(distances, distances[1:]))
+    for found, true in zip(r["kmeans_centers"], r["true_centers"]):
+        assert found == pytest.approx(true, abs=0.3)
