@@ -57,3 +57,12 @@ def test_map_reduce(launcher):
     assert all(later <= earlier + 1e-9 for earlier, later in zip(distances, distances[1:]))
     for found, true in zip(r["kmeans_centers"], r["true_centers"]):
         assert found == pytest.approx(true, abs=0.3)
+
+
+@python_only
+def test_optimizers(launcher, tmp_path):
+    r = run_example("06_optimizers", launcher, "--out", str(tmp_path / "losses"))
+    finals = r["final_losses"]
+    assert len(finals) == 9 and all(loss < r["start_loss"] for loss in finals.values())
+    assert finals["L-BFGS"] == min(finals.values())
+    assert Path(r["curves_file"]).exists()
