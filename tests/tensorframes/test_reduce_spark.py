@@ -17,20 +17,11 @@ V = RNG.normal(size=(ROWS, 3))
 KEYS = RNG.integers(0, 3, size=ROWS)
 
 
-@pytest.fixture(params=[3, 10_000], ids=["batch3", "batch10000"])
-def batch_size(request, spark: SparkSession):
-    key = "spark.sql.execution.arrow.maxRecordsPerBatch"
-    previous = spark.conf.get(key)
-    spark.conf.set(key, str(request.param))
-    yield request.param
-    spark.conf.set(key, previous)
-
-
-@pytest.fixture(params=[1, 3, 7], ids=["1part", "3parts", "7parts"])
-def frame(request, spark: SparkSession, batch_size) -> DataFrame:
+@pytest.fixture
+def frame(spark: SparkSession, partitions: int) -> DataFrame:
     """k int, x double and v array<double> (shape recorded), over 1, 3 or 7 partitions."""
     rows = [(int(KEYS[i]), float(X[i]), V[i].tolist()) for i in range(ROWS)]
-    df = spark.createDataFrame(rows, "k int, x double, v array<double>").repartition(request.param)
+    df = spark.createDataFrame(rows, "k int, x double, v array<double>").repartition(partitions)
     return tfs.append_shape(df, "v", [None, 3])
 
 
