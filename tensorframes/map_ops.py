@@ -68,7 +68,7 @@ def _run(program: Program, df: DataFrame | pd.DataFrame, trim: bool) -> DataFram
         return _run_local(program, df, trim)
     if trim:
         schema = T.StructType([_field(o) for o in program.outputs])
-        return df.mapInArrow(partial(executor.map_batches, program), schema)
+        return fed_columns(df, program).mapInArrow(partial(executor.map_batches, program), schema)
     return _append(program, df)
 
 
@@ -96,6 +96,12 @@ def _append(program: Program, df: DataFrame) -> DataFrame:
 
 def _col(name: str) -> Column:
     return F.col("`" + name.replace("`", "``") + "`")
+
+
+def fed_columns(df: DataFrame, program: Program) -> DataFrame:
+    """Only the columns the program reads, so that no other column travels to Python."""
+    names = list(dict.fromkeys(f.column for f in program.feeds))
+    return df.select(*[_col(n) for n in names]) if names else df
 
 
 def _unused_name(names: list[str]) -> str:

@@ -23,6 +23,7 @@ from tensorframes import executor
 from tensorframes.arrow_convert import to_numpy
 from tensorframes.errors import OutputNameError
 from tensorframes.frames import SparkColumns
+from tensorframes.map_ops import fed_columns
 from tensorframes.program import compile_reduce
 from tensorframes.schema import shape_metadata, spark_type
 
@@ -63,7 +64,7 @@ def _reduce(fetches: Any, df: DataFrame, inputs: Mapping | None, feed_dict: Mapp
             session: tf.Session | None, rows: bool) -> Any:
     program = compile_reduce(fetches, SparkColumns(df), inputs, feed_dict, rows=rows, session=session)
     schema = T.StructType([_partial_field(o.spec) for o in program.outputs])
-    table = df.mapInArrow(partial(executor.reduce_partition, program), schema).toArrow()
+    table = fed_columns(df, program).mapInArrow(partial(executor.reduce_partition, program), schema).toArrow()
     blocks = [to_numpy(table.column(i), o.spec) for i, o in enumerate(program.outputs)]
     values = executor.combine(program, blocks)
     return values if isinstance(fetches, (list, tuple)) else values[0]

@@ -95,6 +95,15 @@ def test_only_the_fed_columns_go_to_python(spark, capsys):
     assert "x#" in udf_line and "unused#" not in udf_line
 
 
+def test_trim_sends_only_the_fed_columns_to_python(spark, capsys):
+    df = spark.createDataFrame([(1.0, 2.0)], "x double, unused double")
+    with tf.Graph().as_default():
+        out = tfs.map_blocks(tf.reduce_sum(tfs.block(df, "x"), keepdims=True, name="s"), df, trim=True)
+    out.explain()
+    (udf_line,) = [line for line in capsys.readouterr().out.splitlines() if "MapInArrow" in line]
+    assert "x#" in udf_line and "unused#" not in udf_line
+
+
 def test_vector_columns_from_vector_assembler_feed_blocks(spark):
     df = spark.createDataFrame([(float(i), float(-i)) for i in range(5)], "a double, b double")
     df = VectorAssembler(inputCols=["a", "b"], outputCol="features").transform(df)
