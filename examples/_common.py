@@ -170,7 +170,7 @@ def _format_column(values: list[Any]) -> list[str]:
         spec = ",.0f"
     elif max(abs(v) for v in numbers) >= 100:
         spec = ",.2f"
-    elif min(abs(v) for v in numbers if v) >= 1e-3:
+    elif max(abs(v) for v in numbers) >= 1e-3:
         spec = ".4f"
     else:
         spec = ".3e"
