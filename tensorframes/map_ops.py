@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.functions import arrow_udf
@@ -24,7 +24,7 @@ from pyspark.sql.functions import arrow_udf
 import engine as tf
 from tensorframes import executor
 from tensorframes.arrow_convert import to_numpy
-from tensorframes.frames import PandasColumns, columns_of
+from tensorframes.frames import PandasColumns, column_ref, columns_of
 from tensorframes.program import Output, Program, compile_map
 from tensorframes.schema import shape_metadata, spark_type
 
@@ -84,24 +84,20 @@ def _append(program: Program, df: DataFrame) -> DataFrame:
     return_type = fields[0].dataType if len(fields) == 1 else \
         T.StructType([T.StructField(f"_{i}", f.dataType, False) for i, f in enumerate(fields)])
     udf = arrow_udf(executor.arrow_udf_function(program), return_type)
-    result = udf(*[_col(f.column) for f in program.feeds])
+    result = udf(*[column_ref(f.column) for f in program.feeds])
     if len(fields) == 1:
         return df.select("*", result.alias(fields[0].name, metadata=fields[0].metadata))
     packed = _unused_name(df.columns)
     wide = df.select("*", result.alias(packed))
-    return wide.select(*[_col(c) for c in df.columns],
+    return wide.select(*[column_ref(c) for c in df.columns],
                        *[F.col(packed).getField(f"_{i}").alias(f.name, metadata=f.metadata)
                          for i, f in enumerate(fields)])
-
-
-def _col(name: str) -> Column:
-    return F.col("`" + name.replace("`", "``") + "`")
 
 
 def fed_columns(df: DataFrame, program: Program) -> DataFrame:
     """Only the columns the program reads, so that no other column travels to Python."""
     names = list(dict.fromkeys(f.column for f in program.feeds))
-    return df.select(*[_col(n) for n in names]) if names else df
+    return df.select(*[column_ref(n) for n in names]) if names else df
 
 
 def _unused_name(names: list[str]) -> str:

@@ -22,7 +22,7 @@ import engine as tf
 from tensorframes import executor
 from tensorframes.arrow_convert import to_numpy
 from tensorframes.errors import OutputNameError
-from tensorframes.frames import SparkColumns
+from tensorframes.frames import SparkColumns, column_ref
 from tensorframes.map_ops import fed_columns
 from tensorframes.program import compile_reduce
 from tensorframes.schema import shape_metadata, spark_type
@@ -87,7 +87,7 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
     DataFrame[key: string, x: double]
     """
     keys = grouped_data.count().schema.fields[:-1]  # the grouping columns, then `count`
-    df = grouped_data._df
+    df = grouped_data._df  # what pyspark's own applyInArrow reads too
     program = compile_reduce(fetches, SparkColumns(df), inputs, feed_dict, rows=False, session=session)
     key_names = [f.name for f in keys]
     clash = set(key_names) & set(program.output_names)
@@ -95,4 +95,7 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
         raise OutputNameError(f"aggregate: fetch column(s) {sorted(clash)} clash with grouping column(s) "
                               "of the same name; name the ops differently")
     schema = T.StructType(list(keys) + [_partial_field(o.spec) for o in program.outputs])
+    if set(key_names) <= set(df.columns):  # plain column keys: group only what the graph reads
+        narrow = list(dict.fromkeys(key_names + [f.column for f in program.feeds]))
+        grouped_data = df.select(*[column_ref(n) for n in narrow]).groupBy(*[column_ref(k) for k in key_names])
     return grouped_data.applyInArrow(executor.aggregate_function(program, key_names), schema)
