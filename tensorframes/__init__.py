@@ -40,6 +40,13 @@ Reductions (run a job; return numpy values, a list for several fetches):
 - ``aggregate(fetches, df.groupBy(...))``: ``reduce_blocks`` per group; a
   DataFrame of keys and fetches (lazy).
 
+Training (runs jobs; the session's variables end up trained):
+
+- ``train(loss, df, optimizer, feed_dict=None, steps=, epochs=, batch_size=,
+  mode="barrier" | "driver", ...)``: minimizes a loss that is a mean over
+  the rows by synchronous gradient averaging (exact: the same steps as
+  single-process training on all rows); returns a ``TrainResult``.
+
 ``feed_dict`` binds placeholders to other columns (``{placeholder: column}``);
 reductions also take ``inputs={fetch: placeholder}`` to pair a fetch with
 an input that doesn't follow the naming convention. Variables are shipped
@@ -55,8 +62,10 @@ from tensorframes.placeholders import block, row
 from tensorframes.reduce_ops import aggregate, reduce_blocks, reduce_rows
 from tensorframes.schema import analyze, print_schema
 from tensorframes.spark import get_spark
+from tensorframes.training import TrainResult, train
 
 __all__ = [
     "block", "row", "analyze", "append_shape", "print_schema",
     "map_blocks", "map_rows", "reduce_blocks", "reduce_rows", "aggregate", "get_spark",
+    "train", "TrainResult",
 ]

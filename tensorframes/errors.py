@@ -78,3 +78,27 @@ class StageParamError(ProgramError):
 
 class PersistenceError(TensorFramesError, ValueError):
     """A tensorframes.ml stage can't be saved as asked, or saved files are not such a stage."""
+
+
+class TrainingError(TensorFramesError):
+    """Distributed training (:func:`tensorframes.train`) can't start or didn't finish."""
+
+
+class LossError(TrainingError, ValueError):
+    """The loss can't be trained: not a float scalar, or it doesn't depend on a variable to train."""
+
+
+class EmptyDataFrameError(TrainingError, ValueError):
+    """Training over a DataFrame without rows: there is no gradient to average."""
+
+
+class BarrierSlotsError(TrainingError):
+    """Barrier training runs one task per partition, all at once, and there are fewer free slots."""
+
+
+class AllreduceError(TrainingError, ConnectionError):
+    """A peer of a barrier training was lost or timed out; the task fails so that Spark retries the stage."""
+
+
+class CheckpointError(TrainingError, ValueError):
+    """A checkpoint can't be read, or was written by another model or schedule."""

@@ -1,0 +1,294 @@
+"""Barrier training: one Spark stage for the whole training, sums allreduced over sockets.
+
+``df.mapInArrow(task, schema, barrier=True)`` starts one task per partition,
+all at once. Each task listens (rank 0) or not, learns where rank 0 listens
+through a single ``BarrierTaskContext.allGather`` (run in a thread while the
+task loads its partition into numpy), joins the star allreduce, and then
+loops over the steps: sums over its rows of the step, one allreduce, the
+same update as every other task. Rank 0 streams the steps to the driver
+(:mod:`~tensorframes.training.channel`) and returns the final state.
+
+The stage is followed by ``repartition(1)``, which makes it a shuffle-map
+stage: Spark can re-run a failed barrier shuffle-map stage as a whole, but
+gives up on a failed barrier result stage. A re-run starts every task from
+the same shipped state, so it takes the very same steps: nothing is
+counted twice and no step is half applied. Errors in the data or the graph
+travel as results instead (:mod:`~tensorframes.training.results`): every
+task learns of them in the next allreduce and stops, with no retry.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.util import InheritableThread
+
+from tensorframes.errors import BarrierSlotsError, EmptyDataFrameError
+from tensorframes.training import allreduce
+from tensorframes.training.allreduce import StarAllreduce
+from tensorframes.training.channel import ProgressClient, ProgressServer
+from tensorframes.training.faults import maybe_fail
+from tensorframes.training.loop import Outcome, StopRule, run_steps
+from tensorframes.training.program import TrainingProgram, fed_columns
+from tensorframes.training.progress import Progress, StepInfo
+from tensorframes.training.replica import Replica, TrainingSession, load_partition
+from tensorframes.training.results import RELAYED, SCHEMA, payloads, result_batch
+from tensorframes.training.schedule import Schedule
+from tensorframes.training.snapshot import Snapshot
+from tensorframes.training.spec import TrainingSpec
+
+_INTERRUPT_WAIT = 60.0  # seconds to wait for an interrupted stage to end
+_SLOTS_HINT = ("barrier training runs one task per partition, all at the same time: repartition the DataFrame "
+               "to at most as many partitions as there are free task slots (df.repartition(n) or df.coalesce(n)), "
+               "lower spark.default.parallelism / spark.sql.shuffle.partitions where the partitions come from, "
+               "or use mode='driver'")
+
+
+@dataclass(frozen=True)
+class BarrierJob:
+    """Everything a barrier task needs; ``start`` is a snapshot's bytes."""
+
+    program: TrainingProgram
+    spec: TrainingSpec
+    start: bytes
+    checkpoint_every: int | None
+    token: bytes
+    driver: tuple[str, int]
+    timeout: float = allreduce.TIMEOUT
+
+
+def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, start: Snapshot,
+                  progress: Progress) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
+    """Run the training; the outcome, the rows per partition and the final state."""
+    spark = df.sparkSession
+    check_slots(fed_columns(df, program))
+    token = secrets.token_bytes(16)
+    host = spark.conf.get("spark.driver.host", None) or socket.gethostname()
+    with ProgressServer(host, token) as server:
+        every = progress.checkpoint_every if progress.checkpoint_dir else None
+        job = BarrierJob(program, spec, start.to_bytes(), every, token, server.address)
+        frame = fed_columns(df, program).mapInArrow(partial(_task, job), SCHEMA, barrier=True).repartition(1)
+        results = payloads(_collect_reporting(spark, frame, server, progress, f"tensorframes-{token.hex()}"))
+    if not results:  # no partitions, so no tasks
+        raise EmptyDataFrameError("the DataFrame has no rows to train on")
+    final = Snapshot.from_bytes(results[0])
+    meta = final.meta
+    outcome = Outcome(meta["start"], final.step, [float(x) for x in final.losses], meta["reason"], meta["rows"],
+                      meta["seconds"])
+    _replay(progress, outcome, job.spec.schedule(meta["counts"]))
+    return outcome, tuple(meta["counts"]), final.state
+
+
+def _replay(progress: Progress, outcome: Outcome, schedule: Schedule) -> None:
+    """Report the steps the driver didn't get live (task 0 couldn't reach it), from the result."""
+    pace = outcome.rows / outcome.seconds if outcome.seconds > 0 else 0.0
+    for step in range(progress.last_step + 1, outcome.step + 1):
+        seconds = outcome.seconds * (step - outcome.start) / (outcome.step - outcome.start)
+        progress.step(StepInfo(step, outcome.losses[step - 1], schedule.batch_rows(step - 1), seconds, pace))
+
+
+def check_slots(df: DataFrame) -> None:
+    """BarrierSlotsError, before the training's stage, if ``df`` has more partitions than the cluster has slots.
+
+    Spark checks this too, but after an adaptive (AQE) shuffle its failing
+    check crashes the SparkContext when the barrier stage feeds a shuffle
+    (Spark 4.3), as the training's stage does. A classic session knows both
+    numbers; under Spark Connect a small job counts the partitions and a
+    barrier stage of that many empty tasks, which fails cleanly, tests the slots.
+    """
+    if getattr(df, "_jdf", None) is not None:
+        partitions = df.rdd.getNumPartitions()
+        sc = df.sparkSession.sparkContext._jsc.sc()
+        slots = sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile())
+        if partitions > slots:
+            raise BarrierSlotsError(f"the DataFrame has {partitions} partitions but the cluster has {slots} task "
+                                    f"slots; {_SLOTS_HINT}")
+        return
+    partitions = df.mapInArrow(_partition_row, "partition long").toArrow().num_rows
+    if not partitions:
+        return
+    probe = df.sparkSession.range(partitions, numPartitions=partitions)
+    try:
+        probe.mapInArrow(_no_rows, "partition long", barrier=True).toArrow()
+    except Exception as e:
+        if "SPARK-24819" in str(e):  # BarrierJobSlotsNumberCheckFailed
+            raise BarrierSlotsError(f"the DataFrame has {partitions} partitions, more than the cluster's free task "
+                                    f"slots; {_SLOTS_HINT}") from None
+        raise
+
+
+class _Interruptible:
+    """Marks the stage's job (from the thread that runs it) so that another thread can interrupt it.
+
+    Spark Connect: a tag. Classic sessions: a job group, because
+    ``SparkSession.addTag`` there leaves the session unserializable (Spark
+    4.3), and MLlib models that keep a training summary then fail.
+    """
+
+    def __init__(self, spark: SparkSession, name: str) -> None:
+        self.spark, self.name = spark, name
+        self.classic = getattr(spark, "_jsc", None) is not None
+
+    def mark(self) -> None:
+        if self.classic:
+            self.spark.sparkContext.setJobGroup(self.name, "tensorframes barrier training", interruptOnCancel=True)
+        else:
+            self.spark.addTag(self.name)
+
+    def interrupt(self) -> None:
+        if self.classic:
+            self.spark.sparkContext.cancelJobGroup(self.name)
+        else:
+            self.spark.interruptTag(self.name)
+
+
+def _collect_reporting(spark: SparkSession, frame: DataFrame, server: ProgressServer, progress: Progress,
+                       name: str) -> pa.Table:
+    """Run the stage in a thread and report its steps here, on the calling thread, as they come.
+
+    The thread inherits the caller's Spark local properties. If reporting
+    fails (a callback raises, Ctrl-C), the stage is interrupted.
+    """
+    job, done = _Interruptible(spark, name), {}
+
+    def collect() -> None:
+        job.mark()
+        try:
+            done["table"] = frame.toArrow()
+        except BaseException as e:  # handed to the calling thread
+            done["error"] = e
+
+    thread = InheritableThread(collect, session=spark, daemon=True)
+    thread.start()
+    try:
+        while True:
+            running = thread.is_alive()
+            for info, snapshot in server.messages(timeout=0.05):
+                progress.step(info, partial(Snapshot.from_bytes, snapshot) if snapshot else None)
+            if not running:
+                break
+    except BaseException:
+        job.interrupt()
+        thread.join(_INTERRUPT_WAIT)
+        raise
+    if "error" in done:
+        raise done["error"]
+    return done["table"]
+
+
+# -- on the executors ------------------------------------------------------------------------
+def _partition_row(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """One row per partition, its number; the rows are not read."""
+    from pyspark import TaskContext
+    yield pa.RecordBatch.from_pydict({"partition": [TaskContext.get().partitionId()]},
+                                     schema=pa.schema([("partition", pa.int64())]))
+
+
+def _no_rows(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    return iter(())
+
+
+class _Stopped(Exception):
+    """A task met an error it relays; every task stops at the same step. ``error`` is this task's, if any."""
+
+    def __init__(self, error: Exception | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _task(job: BarrierJob, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    from pyspark import BarrierTaskContext
+
+    context = BarrierTaskContext.get()
+    rank, infos = context.partitionId(), context.getTaskInfos()
+    listener = allreduce.open_listener() if rank == 0 else None
+    with ThreadPoolExecutor(1) as pool:  # the ~1 s allGather overlaps loading the partition
+        port = str(listener.getsockname()[1]) if listener else ""
+        gathered = pool.submit(context.allGather, json.dumps({"rank": rank, "port": port}))
+        columns, error = _load(batches, job)
+        messages = [json.loads(m) for m in gathered.result()]
+    root = (infos[0].address.rsplit(":", 1)[0], int(next(m["port"] for m in messages if m["rank"] == 0)))
+    try:
+        with StarAllreduce.connect(rank, len(infos), root, listener, job.token, job.timeout) as comm:
+            yield from _train(job, comm, rank, len(infos), columns, error)
+    finally:
+        if listener is not None:
+            listener.close()
+
+
+def _load(batches: Iterator[pa.RecordBatch], job: BarrierJob) -> tuple[list[np.ndarray] | None, Exception | None]:
+    try:
+        return load_partition(batches, job.program.feeds), None
+    except RELAYED as e:
+        return None, e
+
+
+def _train(job: BarrierJob, comm: StarAllreduce, rank: int, size: int, columns: list[np.ndarray] | None,
+           error: Exception | None) -> Iterator[pa.RecordBatch]:
+    """Agree on the rows per partition (and on stopping if any task could not load its rows), then train."""
+    head = np.zeros(2 * size)  # rows per rank, then error flags
+    head[rank] = len(columns[0]) if columns else 0
+    head[size + rank] = error is not None
+    head = comm.allreduce(head)
+    counts = tuple(int(c) for c in head[:size])
+    try:
+        if head[size:].any():
+            raise _Stopped(error)
+        if not sum(counts):
+            raise EmptyDataFrameError("the DataFrame has no rows to train on")
+        outcome, session = _steps(job, comm, rank, columns, counts)
+    except _Stopped as stopped:
+        if stopped.error is not None:
+            yield result_batch(rank, error=stopped.error)
+        return
+    except RELAYED as e:  # raised alike on every task: one reports it
+        if rank == 0:
+            yield result_batch(0, error=e)
+        return
+    if rank == 0:
+        meta = {"start": outcome.start, "reason": outcome.reason, "rows": outcome.rows, "seconds": outcome.seconds,
+                "counts": counts}
+        yield result_batch(0, Snapshot(outcome.step, np.array(outcome.losses), session.state(), meta).to_bytes())
+
+
+def _steps(job: BarrierJob, comm: StarAllreduce, rank: int, columns: list[np.ndarray],
+           counts: tuple[int, ...]) -> tuple[Outcome, TrainingSession]:
+    """The step loop of one task; rank 0 reports to the driver."""
+    start = Snapshot.from_bytes(job.start)
+    schedule = job.spec.schedule(counts)
+    session = TrainingSession(job.program)
+    session.load(start.state)
+    replica = Replica(session, columns, rank, schedule)
+
+    def evaluate(step: int) -> np.ndarray:
+        maybe_fail(step)
+        local, error = np.zeros(session.width + 1), None  # the sums, then an error flag
+        try:
+            local[:-1] = replica.sums(step)
+        except RELAYED as e:
+            local[-1], error = 1, e
+        total = comm.allreduce(local)
+        if total[-1]:
+            raise _Stopped(error)
+        return total[:-1]
+
+    client = ProgressClient.connect(job.driver, job.token) if rank == 0 else ProgressClient(None)
+    rule = StopRule(job.spec.max_steps(schedule), schedule, job.spec.tol, job.spec.patience, start.losses)
+    try:
+        return run_steps(session, start, rule, evaluate, partial(_report, client, job.checkpoint_every)), session
+    finally:
+        client.close()
+
+
+def _report(client: ProgressClient, every: int | None, info: StepInfo, snapshot) -> None:
+    due = client.connected and every is not None and info.step % every == 0
+    client.send(info, snapshot().to_bytes() if due else None)

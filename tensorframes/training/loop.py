@@ -1,0 +1,94 @@
+"""The step loop both modes run, and when it stops.
+
+A step evaluates the global sums at the current variables (one Spark job in
+driver mode, a local evaluation plus one allreduce in barrier mode) and
+applies the averaged update. The loop is deterministic: given the same
+snapshot to start from and the same sums, it takes the same steps and stops
+at the same one, on the driver or on every replica of a barrier stage.
+
+It stops after ``max_steps`` steps (counted from the very start, so a resumed
+training runs the rest), when the loss stops improving (the seed's rule,
+:class:`engine.train.EarlyStopping`: relative improvement below ``tol`` for
+``patience`` checks, per step in full batch and on the mean loss of each
+epoch with mini-batches), or, in full batch, when a step changed no
+variable at all: the state is a fixed point (e.g. L-BFGS has converged)
+and every further step would repeat it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from engine.train import EarlyStopping
+from tensorframes.training.progress import StepInfo
+from tensorframes.training.replica import TrainingSession
+from tensorframes.training.schedule import Schedule
+from tensorframes.training.snapshot import Snapshot
+
+STEPS, EARLY_STOPPING, CONVERGED = "steps", "early_stopping", "converged"
+
+
+class StopRule:
+    """Says after each step whether to stop, and why; replays earlier losses when resuming."""
+
+    def __init__(self, max_steps: int, schedule: Schedule, tol: float | None, patience: int,
+                 history: Sequence[float] = ()) -> None:
+        self.max_steps, self.schedule = max_steps, schedule
+        self.early = EarlyStopping(tol, patience) if tol is not None else None
+        self.epoch_loss = 0.0
+        for step, loss in enumerate(history, start=1):
+            self._early_stop(step, loss)
+
+    def after(self, step: int, loss: float, changed: bool) -> str | None:
+        """The reason to stop after step ``step`` (from 1), or None to go on."""
+        if self._early_stop(step, loss):
+            return EARLY_STOPPING
+        if not changed and self.schedule.batch_size is None:
+            return CONVERGED
+        return STEPS if step >= self.max_steps else None
+
+    def _early_stop(self, step: int, loss: float) -> bool:
+        if self.early is None:
+            return False
+        per_epoch = self.schedule.steps_per_epoch
+        self.epoch_loss += loss * self.schedule.batch_rows(step - 1) / self.schedule.total_rows
+        if step % per_epoch:
+            return False
+        epoch_loss, self.epoch_loss = self.epoch_loss, 0.0
+        return self.early.update(epoch_loss)
+
+
+@dataclass
+class Outcome:
+    """How a loop ended: the step it started from and the last one, the losses, why it stopped, its pace."""
+
+    start: int
+    step: int
+    losses: list[float]
+    reason: str
+    rows: int
+    seconds: float
+
+
+def run_steps(session: TrainingSession, start: Snapshot, rule: StopRule,
+              evaluate: Callable[[int], np.ndarray],
+              report: Callable[[StepInfo, Callable[[], Snapshot]], None]) -> Outcome:
+    """Step from ``start`` until ``rule`` says stop; ``evaluate(step)`` gives the global sums of a step
+    (from 0), ``report`` gets each finished step and a way to snapshot the state after it."""
+    step, losses = start.step, [float(x) for x in start.losses]
+    began, rows = time.perf_counter(), 0
+    reason = STEPS if step >= rule.max_steps else None
+    while reason is None:
+        total = evaluate(step)
+        loss, changed = session.apply(total)
+        step, rows = step + 1, rows + int(total[0])
+        losses.append(loss)
+        seconds = time.perf_counter() - began
+        info = StepInfo(step, loss, int(total[0]), seconds, rows / seconds if seconds > 0 else 0.0)
+        report(info, lambda: Snapshot(step, np.array(losses), session.state(), start.meta))
+        reason = rule.after(step, loss, changed)
+    return Outcome(start.step, step, losses, reason, rows, time.perf_counter() - began)

@@ -1,0 +1,87 @@
+"""tfs.train in Spark sessions of their own, started in subprocesses (a classic session already
+lives in the test process): Spark Connect, and local[4,2] (four task slots for a four-partition
+barrier stage, two attempts per task for Spark's task retries in driver mode).
+
+Both subprocesses start together and run while the other tests of this module wait on them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+_spec = importlib.util.spec_from_file_location("training_cases", Path(__file__).with_name("training_cases.py"))
+cases = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(cases)
+
+TIMEOUT = 600
+
+
+class Worlds:
+    """The subprocesses, started together; each one's results once it ends."""
+
+    def __init__(self, scratch: Path) -> None:
+        script = Path(__file__).with_name("training_cases.py")
+        for world in cases.WORLDS:
+            (scratch / world).mkdir()
+        self.processes = {world: subprocess.Popen([sys.executable, str(script), world, str(scratch / world)],
+                                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                          for world in cases.WORLDS}
+        self.found: dict[str, dict] = {}
+
+    def results(self, world: str) -> dict:
+        if world not in self.found:
+            process = self.processes[world]
+            out, err = process.communicate(timeout=TIMEOUT)
+            lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
+            assert process.returncode == 0 and lines, err[-3000:]
+            self.found[world] = {name: {k: np.array(v) for k, v in values.items()}
+                                 for name, values in json.loads(lines[-1][len("RESULT "):]).items()}
+        return self.found[world]
+
+
+@pytest.fixture(scope="module")
+def worlds(tmp_path_factory):
+    started = Worlds(tmp_path_factory.mktemp("worlds"))
+    yield started
+    for process in started.processes.values():
+        if process.poll() is None:
+            process.kill()
+
+
+def expected(name: str) -> dict:
+    data, logistic, make_optimizer, _, _ = cases.SCENARIOS[name]
+    x, y = data()
+    return {k: np.ravel(v) for k, v in cases.reference(x.shape[1], logistic, make_optimizer, cases.STEPS, x, y).items()}
+
+
+def assert_scenarios(found: dict, names: list[str]) -> None:
+    for name in names:
+        for var, value in expected(name).items():
+            np.testing.assert_allclose(found[name][var], value, rtol=1e-9, atol=1e-12, err_msg=f"{name}: {var}")
+
+
+def test_both_modes_run_under_spark_connect(worlds):
+    assert_scenarios(worlds.results("connect"), cases.WORLDS["connect"])
+
+
+def test_too_many_partitions_for_a_barrier_stage_fail_fast_under_spark_connect(worlds):
+    assert worlds.results("connect")["slots"]["refused"].tolist() == [1.0]
+
+
+def test_four_partitions_in_both_modes_equal_single_process_training(worlds):
+    assert_scenarios(worlds.results("wide"), cases.WORLDS["wide"])
+
+
+def test_a_driver_mode_task_that_fails_once_is_retried_to_the_same_weights(worlds):
+    found = worlds.results("wide")
+    assert found["failed_once"]["marker"].tolist() == [1.0]
+    for var, value in found["linear_driver_4"].items():
+        np.testing.assert_array_equal(found["linear_driver_4_failure"][var], value)
+
