@@ -3,8 +3,9 @@
 Each run is a subprocess with its own Spark, launched as a user would from
 the repository root and read through its last ``RESULT {json}`` line. A run
 costs 15-45 s, mostly Spark start-up and job latency, so every example runs
-with ``python`` and some also with ``spark-submit`` (the same script under
-another launcher).
+with ``python`` and three also with ``spark-submit`` (the same script under
+another launcher): 01 (the plain path), 03 (the main job) and 05 (a user op
+module shipped to the executors).
 """
 from __future__ import annotations
 
@@ -50,6 +51,27 @@ def test_graph_basics(launcher):
 
 
 @python_only
+def test_house_prices(launcher):
+    r = run_example("02_house_prices", launcher)
+    assert r["first_mse"] == 8_482_010_000.0  # the talk's figure, exactly
+    assert r["w"] == pytest.approx(7000 / 3, rel=1e-6) and r["b"] == pytest.approx(-50_000, rel=1e-6)
+    assert r["predictions"] == pytest.approx([230_000.0, 300_000.0, 550_000 / 3], rel=1e-6)
+    # Distributed L-BFGS reaches the least-squares fit MLlib solves exactly.
+    assert r["rmse"] == pytest.approx(r["mllib_rmse"], rel=1e-3)
+    assert 40_000 < r["mllib_rmse"] < 70_000
+
+
+@both_launchers
+def test_churn(launcher):
+    r = run_example("03_churn", launcher)
+    logistic, mlp, mllib = r["logistic_regression"], r["neural_network"], r["mllib"]
+    assert logistic["accuracy"] >= 0.85 and abs(logistic["accuracy"] - mllib["accuracy"]) <= 0.005
+    assert logistic["auc"] == pytest.approx(mllib["auc"], abs=0.005)
+    assert mlp["accuracy"] >= 0.90 and mlp["accuracy"] > r["majority_accuracy"] + 0.04
+    assert sum(logistic[k] for k in ("tp", "fp", "fn", "tn")) == sum(mlp[k] for k in ("tp", "fp", "fn", "tn"))
+
+
+@python_only
 def test_map_reduce(launcher):
     r = run_example("04_map_reduce", launcher)
     assert r["matches_sql"] and r["sum_x"] == sum(range(r["rows"]))
@@ -57,6 +79,13 @@ def test_map_reduce(launcher):
     assert all(later <= earlier + 1e-9 for earlier, later in zip(distances, distances[1:]))
     for found, true in zip(r["kmeans_centers"], r["true_centers"]):
         assert found == pytest.approx(true, abs=0.3)
+
+
+@both_launchers
+def test_custom_op(launcher):
+    r = run_example("05_custom_op", launcher)
+    assert r["huber"] == pytest.approx(r["true"], abs=0.2)
+    assert r["squared_error"][1] > r["true"][1] + 2  # the outliers pull the squared-error fit up
 
 
 @python_only
