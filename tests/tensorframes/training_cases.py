@@ -88,8 +88,8 @@ def reference(features: int, logistic: bool, make_optimizer: Callable, steps: in
 # -- the scenarios run in a session of their own ---------------------------------------------------
 STEPS = 6
 SCENARIOS = {  # name -> (data, logistic, optimizer, mode, partitions)
-    "linear_barrier_4": (linear_data, False, tf.train.LBFGSOptimizer, "barrier", 4),
-    "linear_driver_4": (linear_data, False, tf.train.LBFGSOptimizer, "driver", 4),
+    "linear_barrier_4": (partial(linear_data, 4000), False, tf.train.LBFGSOptimizer, "barrier", 4),
+    "linear_driver_4": (partial(linear_data, 4000), False, tf.train.LBFGSOptimizer, "driver", 4),
     "churn_barrier_4": (churn_data, True, lambda: tf.train.AdamOptimizer(0.1), "barrier", 4),
     "churn_driver_4": (churn_data, True, lambda: tf.train.AdamOptimizer(0.1), "driver", 4),
     "small_driver_2": (partial(linear_data, 2000), False, tf.train.LBFGSOptimizer, "driver", 2),
