@@ -280,3 +280,25 @@ def test_relayed_errors_keep_their_class_column_and_row():
     assert (caught.value.column, caught.value.row) == ("x", 7)
     assert results.payloads(pa.Table.from_batches([ok])) == {0: b"payload"}
 
+
+
+def test_float32_models_train_too():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, (None, 3), name="x")
+        y = tf.placeholder(tf.float32, (None,), name="y")
+        w = tf.Variable(np.zeros((3, 1), np.float32), name="w")
+        loss = tf.reduce_mean(tf.square(tf.matmul(x, w)[:, 0] - y))
+        session = tf.Session(graph)
+        session.run(tf.global_variables_initializer())
+        train_op = tf.train.AdamOptimizer(0.1).minimize(loss)
+        session.run(tf.variables_initializer([v for v in tf.global_variables() if v.op.name != "w"]))
+    x32, y32 = X.astype(np.float32), Y.astype(np.float32)
+    frame = pd.DataFrame({"x": list(x32), "y": y32})
+    program = compile_training(loss, PandasColumns(frame), tf.train.AdamOptimizer(0.1), None, [w], session)
+    halves = [[x32[:30], y32[:30]], [x32[30:], y32[30:]]]
+    state = run_cluster([Replica(TrainingSession(program), h, i, Schedule((30, 30))) for i, h in enumerate(halves)], 5)
+    for _ in range(5):
+        session.run(train_op, {x: x32, y: y32})
+    assert state["w"].dtype == np.float32
+    np.testing.assert_allclose(state["w"], session.run(w), rtol=1e-5)
