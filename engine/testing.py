@@ -137,3 +137,13 @@ def _run_rows(build: Callable[..., Tensor], args: Sequence[np.ndarray], n_batche
         xs = [placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(args[:n_batched])]
         y = convert_to_tensor(build(*xs, *[constant(a) for a in args[n_batched:]]))
     return Session(graph).run_batched(y, dict(zip(xs, batched)))
+
+
+def value_and_grad(build: Callable[[Tensor], Tensor], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`build(x)` and its gradient (of the sum) with respect to `x`, evaluated at a float64 `x`."""
+    graph = Graph()
+    with graph.as_default():
+        p = placeholder(float64, np.shape(x))
+        y = build(p)
+        (grad,) = gradients(y, [p])
+    return tuple(Session(graph).run([y, grad], {p: x}))

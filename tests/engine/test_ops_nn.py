@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.testing import check_grads, check_op
+from engine.testing import check_grads, check_op, value_and_grad
 
 COVERED_OPS = {"Sigmoid", "Tanh", "Relu", "Elu", "Softplus", "Softmax", "LogSoftmax", "L2Loss",
                "SigmoidCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits",
@@ -105,11 +105,6 @@ def test_op_matches_numpy(build, args, reference, kw):
     check_op(build, args, reference, **kw)
 
 
-def _value_and_grad(build, x):
-    with tf.Graph().as_default() as g:
-        p = tf.placeholder(tf.float64, x.shape)
-        y = build(p)
-        return tf.Session(g).run([y, tf.gradients(y, p)[0]], {p: x})
 
 
 @pytest.mark.parametrize("build, value, grad", [
@@ -126,7 +121,7 @@ def _value_and_grad(build, x):
 ], ids=["Sigmoid-huge", "Softplus-huge", "Softmax-huge", "LogSoftmax-huge", "SigmoidCrossEntropyWithLogits-huge",
         "SoftmaxCrossEntropyWithLogits-huge", "SparseSoftmaxCrossEntropyWithLogits-huge"])
 def test_stable_at_huge_logits(build, value, grad):
-    got_value, got_grad = _value_and_grad(build, HUGE)
+    got_value, got_grad = value_and_grad(build, HUGE)
     np.testing.assert_allclose(got_value, value, atol=1e-12)
     np.testing.assert_allclose(got_grad, grad, atol=1e-12)
 
@@ -161,7 +156,7 @@ def test_sparse_labels_out_of_range_fail_at_run_time():
 
 
 def test_relu_gradient_at_zero_is_zero_as_TensorFlow():
-    np.testing.assert_array_equal(_value_and_grad(tf.nn.relu, np.array([-1.0, 0.0, 2.0]))[1], [0, 0, 1])
+    np.testing.assert_array_equal(value_and_grad(tf.nn.relu, np.array([-1.0, 0.0, 2.0]))[1], [0, 0, 1])
 
 
 @pytest.mark.parametrize("build, specs, error, message", [
