@@ -12,9 +12,10 @@ from typing import Any, Optional, Sequence
 
 from .errors import GradientError, ShapeError
 from .graph import Operation, Tensor
-from .ops._util import convert_to_tensor
+from .ops.toolkit import convert_to_tensor
 from .ops.core import constant
-from .ops.math import add, broadcast_like
+from .ops.elementwise import broadcast_like
+from .ops.math import add
 from .registry import NOT_DIFFERENTIABLE
 from .shapes import format_dims, merge
 

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 from . import attrs as attr_kinds
 from .dtypes import from_numpy
 from .errors import FailedPreconditionError, GraphError
-from .graphdef import GraphDef, _parse_input
+from .graphdef import GraphDef, parse_input
 from .registry import get_op
 
 
@@ -35,7 +35,7 @@ def extract_sub_graph(graph_def: GraphDef, dest_nodes: Sequence[str]) -> GraphDe
         if name in keep:
             continue
         keep.add(name)
-        stack.extend(_parse_input(name, text)[1] for text in by_name[name]["inputs"])
+        stack.extend(parse_input(name, text)[1] for text in by_name[name]["inputs"])
     nodes = [node for node in graph_def.nodes if node["name"] in keep]
     variables = [v for v in graph_def.variables
                  if {v["name"], v["initializer"], v["initial_value"].rsplit(":", 1)[0]} <= keep]

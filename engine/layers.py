@@ -17,7 +17,7 @@ from . import initializers
 from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
 from .graph import Tensor
-from .ops._util import convert_to_tensor
+from .ops.toolkit import convert_to_tensor
 from .ops.linalg import matmul
 from .variables import Variable
 

@@ -20,9 +20,10 @@ from .dtypes import DType
 from .errors import ShapeError
 from .graph import Graph, Tensor, get_default_graph
 from .nn import sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits
-from .ops._util import convert_to_tensor, is_tensor_like
+from .ops.toolkit import convert_to_tensor, is_tensor_like
 from .ops.compare import not_equal, where
-from .ops.math import abs, broadcast_like, cast, log, sqrt, squared_difference
+from .ops.elementwise import broadcast_like
+from .ops.math import abs, cast, log, sqrt, squared_difference
 from .ops.reduction import reduce_mean, reduce_sum
 from .shapes import broadcast, format_dims, merge
 

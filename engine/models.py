@@ -23,8 +23,7 @@ import numpy as np
 from . import compile_settings as settings
 from . import dtypes, saved_model
 from .errors import FailedPreconditionError, SavedModelError, ShapeError
-from .graph import Graph, Operation, Tensor
-from .graphdef import tensor_of
+from .graph import Graph, Operation, Tensor, tensor_of
 from .initializers import derived_seed
 from .ops.core import placeholder
 from .session import Session

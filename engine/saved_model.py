@@ -31,10 +31,10 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from . import dtypes, graphdef
+from . import dtypes, graphdef, importer
 from .dtypes import DType
 from .errors import EngineError, FeedError, GraphError, SavedModelError
-from .graph import Graph, Tensor
+from .graph import Graph, Tensor, tensor_of
 from .session import Session
 from .shapes import Dims, format_dims
 
@@ -77,7 +77,7 @@ def _infos(graph: Graph, named: Mapping[str, Any], role: str) -> dict[str, Tenso
     for name, item in named.items():
         if not isinstance(name, str) or not name:
             raise GraphError(f"signature {role} names are non-empty strings, found {name!r}")
-        t = graphdef.tensor_of(graph, item) if isinstance(item, str) else graph.as_graph_element(item)
+        t = tensor_of(graph, item) if isinstance(item, str) else graph.as_graph_element(item)
         if not isinstance(t, Tensor):
             raise GraphError(f"signature {role} {name!r} must be a tensor, found operation '{t.name}'")
         if role == "input" and t.op.type != "Placeholder":
@@ -171,7 +171,7 @@ def from_documents(read: Callable[[str], str], where: str) -> SavedModel:
                               "after saving; save the model again")
     try:
         graph_def = graphdef.GraphDef.from_json(text)
-        graph, session = graphdef.load(graph_def)
+        graph, session = importer.load(graph_def)
     except EngineError as e:
         raise SavedModelError(f"{where}/{GRAPH_DEF}: {e}") from None
     where = f"{where}/{MANIFEST}"

@@ -12,9 +12,10 @@ import numpy as np
 from .dtypes import float64
 from .gradients import gradients
 from .graph import Graph, Tensor
-from .ops._util import convert_to_tensor
+from .ops.toolkit import convert_to_tensor
 from .ops.core import constant, placeholder
-from .ops.math import multiply, sum_like
+from .ops.elementwise import sum_like
+from .ops.math import multiply
 from .session import Session
 
 

@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Sequence, Tuple
 import numpy as np
 import pyarrow as pa
 
-from engine import graphdef
+from engine import importer
 from tensorframes.arrow_convert import to_arrow, to_numpy
 from tensorframes.column_spec import ColumnSpec
 from tensorframes.errors import EmptyReductionError, FetchShapeError
@@ -33,7 +33,7 @@ class Runner:
     """A loaded program: its session, fed placeholders and fetched tensors."""
 
     def __init__(self, program: Program) -> None:
-        graph, self.session = graphdef.load(program.graph_def)
+        graph, self.session = importer.load(program.graph_def)
         self.rows = program.rows
         self.feeds = [graph.get_tensor_by_name(f.placeholder) for f in program.feeds]
         self.fetches = [graph.get_tensor_by_name(o.tensor) for o in program.outputs]

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence
 import engine as tf
 from engine.errors import FailedPreconditionError, GraphError
 from engine.graph_util import convert_variables_to_constants
-from engine.session import default_session
+from engine.defaults import default_session
 from engine.shapes import format_dims
 from tensorframes.column_spec import DTYPE_NAMES, ColumnSpec, format_shape
 from tensorframes.errors import (FetchShapeError, OutputNameError, PlaceholderShapeError, PlaceholderTypeError,

@@ -3,4 +3,5 @@
 Each module holds whole ops: builder, kernel, shape/dtype rule, gradient and
 batching rule side by side (see engine.registry for the contracts).
 """
-from . import array, compare, core, creation, indexing, joining, lbfgs, linalg, math, nn, reduction, state  # noqa: F401  (registration happens on import)
+from . import (array, compare, core, creation, elementwise, indexing, joining, lbfgs, linalg, math, nn, reduction,  # noqa: F401
+               state)  # noqa: F401  (registration happens on import)

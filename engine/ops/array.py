@@ -16,7 +16,7 @@ from ..errors import DTypeError, InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import format_dims, num_elements, unknown_dims
-from ._util import batched_args, check_axis, convert_to_tensor, make, normalize_axis, shift_axis
+from .toolkit import batched_args, check_axis, convert_to_tensor, make, normalize_axis, shift_axis
 
 
 def _static_ints(value: Any, what: str) -> tuple:

@@ -16,9 +16,9 @@ from ..errors import ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import format_dims, merge
-from ._util import (batch_elementwise, broadcast_specs, convert_all, convert_pair, convert_to_tensor, make, require,
+from .toolkit import (batch_elementwise, broadcast_specs, convert_all, convert_pair, convert_to_tensor, make, require,
                     same_dtype)
-from .math import binary_grads, binary_op, unary_op, unbroadcast
+from .elementwise import binary_grads, binary_op, unary_op, unbroadcast
 
 
 # -- comparisons and logic -------------------------------------------------------------------

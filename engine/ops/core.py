@@ -11,7 +11,7 @@ from ..errors import FetchError, ShapeError
 from ..graph import Operation, Tensor, get_default_graph
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import as_dims, format_dims, num_elements
-from ._util import as_array, convert_to_tensor, make
+from .toolkit import as_array, const, convert_to_tensor, make
 
 
 def _const_infer(inputs: Sequence[TensorSpec], *, value: np.ndarray, dtype: DType) -> TensorSpec:
@@ -46,9 +46,7 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
         else:
             raise ShapeError(f"Const '{name}': cannot give a value of shape {format_dims(array.shape)} "
                              f"the shape {format_dims(dims)}")
-    array = np.array(array, copy=True)  # the graph owns its constants
-    array.flags.writeable = False
-    return make("Const", [], name, value=array, dtype=dtypes.from_numpy(array))
+    return const(array, name)
 
 
 def _placeholder_kernel(*, dtype: DType, shape: Any) -> np.ndarray:

@@ -17,7 +17,7 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import as_dims, format_dims, is_compatible, unknown_dims
-from ._util import batched_args, convert_to_tensor, is_tensor_like, make, require, same_dtype
+from .toolkit import batched_args, convert_to_tensor, is_tensor_like, make, require, same_dtype
 from .joining import stack
 from .reduction import reduce_sum
 

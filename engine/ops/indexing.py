@@ -18,7 +18,7 @@ from .. import dtypes
 from ..errors import InvalidArgumentError, ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
-from ._util import as_array, batched_args, check_axis, convert_to_tensor, make, require, same_dtype, shift_axis
+from .toolkit import as_array, batched_args, check_axis, convert_to_tensor, make, require, same_dtype, shift_axis
 
 _SLICE_ATTRS = {"begin": "ints", "end": "ints", "strides": "ints", "begin_mask": "int", "end_mask": "int",
                 "ellipsis_mask": "int", "new_axis_mask": "int", "shrink_axis_mask": "int"}

@@ -13,7 +13,7 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import TensorSpec, register_op
 from ..shapes import format_dims, merge
-from ._util import batched_args, check_axis, convert_all, convert_to_tensor, make, make_op, same_dtype, shift_axis
+from .toolkit import batched_args, check_axis, convert_all, convert_to_tensor, make, make_op, same_dtype, shift_axis
 
 
 def _outputs(parts: Sequence[np.ndarray]):

@@ -10,7 +10,7 @@ from ..errors import ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import TensorSpec, register_op
 from ..shapes import format_dims, merge
-from ._util import convert_pair, make, require, same_dtype
+from .toolkit import convert_pair, make, require, same_dtype
 
 
 def _swap(x: np.ndarray, transpose: bool) -> np.ndarray:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from ..dtypes import from_numpy
-from ..ops._util import convert_to_tensor
+from ..ops.toolkit import convert_to_tensor
 from ..ops.lbfgs import (CONVERGED, LBFGSState, backtrack, lbfgs_direction, lbfgs_step, lbfgs_step_op,
                          sufficient_decrease)
 from ..graph import Graph, Operation

@@ -17,7 +17,7 @@ from ..dtypes import DType
 from ..errors import DTypeError, GradientError, GraphError, ShapeError
 from ..gradients import gradients
 from ..graph import Graph, Operation, Tensor
-from ..ops._util import convert_to_tensor, is_tensor_like
+from ..ops.toolkit import convert_to_tensor, is_tensor_like
 from ..ops.core import constant
 from ..ops.creation import fill
 from ..shapes import format_dims, merge

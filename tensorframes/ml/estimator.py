@@ -38,8 +38,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import engine as tf
-from engine import graphdef, losses
+from engine import losses
 from engine.errors import EngineError
+from engine.graph import tensor_of
 from engine.graph_util import convert_variables_to_constants
 from tensorframes.errors import PersistenceError, StageParamError
 from tensorframes.ml.persistence import GraphStageReader, GraphStageWriter
@@ -187,7 +188,7 @@ class GraphEstimator(GraphStage, _TrainingParams, Estimator, MLReadable["GraphEs
             return self.build(dataset)._fit(dataset)
         graph, session = self.loadGraph()
         try:
-            loss = graphdef.tensor_of(graph, self.getOrDefault(self.lossTensor))
+            loss = tensor_of(graph, self.getOrDefault(self.lossTensor))
         except EngineError as e:
             raise StageParamError(f"{self.uid}: lossTensor is not a tensor of the graph: {e}") from None
         _initialize_missing(graph, session)
@@ -224,7 +225,7 @@ class GraphEstimator(GraphStage, _TrainingParams, Estimator, MLReadable["GraphEs
         if not outputs:
             raise StageParamError(f"{self.uid}: outputMapping is empty; map the prediction tensors to columns")
         try:
-            names = [graphdef.tensor_of(graph, t).op.name for t in outputs]
+            names = [tensor_of(graph, t).op.name for t in outputs]
             frozen = convert_variables_to_constants(session, graph.as_graph_def(), names)
         except EngineError as e:
             raise StageParamError(f"{self.uid}: outputMapping does not fit the graph: {e}") from None
@@ -282,5 +283,5 @@ def _numeric_labels(dataset: DataFrame, est: GraphEstimator, graph: tf.Graph) ->
     if not isinstance(field.dataType, T.NumericType):
         return dataset
     dtype = {np.dtype(np.float64): "double", np.dtype(np.float32): "float"}.get(
-        graphdef.tensor_of(graph, placeholder).dtype.np)
+        tensor_of(graph, placeholder).dtype.np)
     return dataset.withColumn(column, F.col(f"`{column}`").cast(dtype)) if dtype else dataset

@@ -22,8 +22,9 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import engine as tf
-from engine import graphdef, saved_model
+from engine import importer, saved_model
 from engine.errors import GraphError
+from engine.graph import tensor_of
 from engine.graph_util import extract_sub_graph
 from tensorframes.errors import StageParamError
 from tensorframes.map_ops import map_blocks
@@ -43,16 +44,16 @@ class GraphStage(HasGraphDef, HasMappings, MLWritable):
         if not self.isDefined(self.graphDef):
             raise StageParamError(f"{self.uid}: graphDef is not set; set it to the graph to run "
                                   "(a Session, a GraphDef or GraphDef JSON)")
-        return graphdef.load(self.getGraphDef())
+        return importer.load(self.getGraphDef())
 
     def signature(self, graph: tf.Graph) -> saved_model.Signature:
         """Inputs and outputs named after their columns: what a saved copy of this stage offers."""
         outputs = {c: t for t, c in self.getOutputMapping().items()}
         inputs = dict(self.getInputMapping())
         try:
-            needed = extract_sub_graph(graph.as_graph_def(), [graphdef.tensor_of(graph, t).op.name
+            needed = extract_sub_graph(graph.as_graph_def(), [tensor_of(graph, t).op.name
                                                               for t in outputs.values()])
-            mapped = {graphdef.tensor_of(graph, p).op.name for p in inputs.values()}
+            mapped = {tensor_of(graph, p).op.name for p in inputs.values()}
             inputs.update({n["name"]: n["name"] for n in needed.nodes
                            if n["op"] == "Placeholder" and n["name"] not in mapped})
             return saved_model.signature(graph, inputs, outputs)
@@ -107,7 +108,7 @@ class GraphRunner(GraphStage, HasVectorOutput):
             if columns.count(column) > 1:
                 raise StageParamError(f"{self.uid}: outputMapping writes two tensors to column {column!r}")
         try:
-            return {graphdef.tensor_of(graph, name): column for name, column in mapping.items()}
+            return {tensor_of(graph, name): column for name, column in mapping.items()}
         except GraphError as e:
             raise StageParamError(f"{self.uid}: outputMapping names a tensor the graph lacks: {e}") from None
 

@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame
 
 import engine as tf
 from engine.errors import FailedPreconditionError
-from engine.session import default_session
+from engine.defaults import default_session
 from engine.train import Optimizer
 from tensorframes.errors import CheckpointError, TrainingError
 from tensorframes.frames import SparkColumns

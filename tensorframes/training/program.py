@@ -27,7 +27,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 import engine as tf
-from engine import graphdef
+from engine import importer
 from engine.errors import GradientError, GraphError
 from engine.shapes import format_dims
 from tensorframes.errors import LossError, TrainingError
@@ -68,7 +68,7 @@ def compile_training(loss: Any, columns: Columns, optimizer: Any, feed_dict: Map
     graph = loss.graph
     names = _variable_names(graph, var_list)
     values = _current_values(session, names)
-    copy, copy_session = graphdef.load(graph.as_graph_def(values))
+    copy, copy_session = importer.load(graph.as_graph_def(values))
     with copy.as_default(), copy.name_scope(_SCOPE):
         by_name = {v.op.name: v for v in tf.global_variables(copy)}
         try:

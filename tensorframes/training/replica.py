@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from engine import graphdef
+from engine import importer
 from tensorframes.arrow_convert import to_numpy
 from tensorframes.errors import ShapeMismatchError
 from tensorframes.program import Feed
@@ -62,7 +62,7 @@ class TrainingSession:
     """A loaded :class:`TrainingProgram`: sums over fed rows, averaged updates, variable values."""
 
     def __init__(self, program: TrainingProgram) -> None:
-        graph, self.session = graphdef.load(program.graph_def)
+        graph, self.session = importer.load(program.graph_def)
         tensor = graph.get_tensor_by_name
         self.program = program
         self._fetches = [tensor(program.loss)] + [tensor(n) for n in program.gradients]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.ops._util import make
+from engine.ops.toolkit import make
 from engine.ops.array import reshape_like
 from engine.ops.joining import split_like
 from engine.testing import check_op, numerical_gradient

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.ops._util import make
+from engine.ops.toolkit import make
 from engine.testing import check_op
 
 COVERED_OPS = {"StridedSlice", "StridedSliceGrad", "GatherV2", "GatherGrad", "OneHot"}
