@@ -33,6 +33,7 @@ from . import initializers, layers
 from . import losses, train
 from . import models
 from .models import Sequential
+from . import extend
 from .ops.toolkit import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
 from .session import Session

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import initializers
+from . import initializers, nn
 from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
 from .graph import Tensor
@@ -25,7 +25,6 @@ Activation = Callable[[Tensor], Tensor]
 
 
 def _activations() -> dict[str, Optional[Activation]]:
-    from . import nn
     return {"linear": None, "relu": nn.relu, "sigmoid": nn.sigmoid, "tanh": nn.tanh, "softmax": nn.softmax}
 
 

@@ -108,12 +108,16 @@ def binary_op(op_type: str, kernel, grad, allowed: str = "fi", out_dtype: Option
     return builder
 
 
-def unary_op(op_type: str, kernel, grad, allowed: str = "fi"):
-    """Register an elementwise unary op and return its builder `(x, name=None)`."""
-    register_op(op_type, kernel=kernel, infer=elementwise(allowed), num_inputs=1, grad=grad,
-                batch=lambda args, batched: kernel(args[0]))
+def unary_op(op_type: str, kernel, grad, allowed: str = "fi", attrs: Optional[dict] = None):
+    """Register an elementwise unary op and return its builder `(x, name=None, **attrs)`.
 
-    def builder(x: Any, name: Optional[str] = None) -> Tensor:
-        return make(op_type, [convert_to_tensor(x)], name or op_type)
+    `attrs` maps attr names to kinds (engine.attrs.KINDS); the kernel and the
+    builder take them as keyword arguments.
+    """
+    register_op(op_type, kernel=kernel, infer=elementwise(allowed), attrs=dict(attrs or {}), num_inputs=1,
+                grad=grad, batch=lambda args, batched, **values: kernel(args[0], **values))
+
+    def builder(x: Any, name: Optional[str] = None, **values: Any) -> Tensor:
+        return make(op_type, [convert_to_tensor(x)], name or op_type, **values)
     builder.__name__ = op_type.lower()
     return builder

@@ -130,7 +130,7 @@ def broadcast_specs(inputs: Sequence[TensorSpec]) -> Optional[tuple]:
 
 def elementwise(allowed: str = "fi", out_dtype: Optional[DType] = None):
     """Inference rule for elementwise ops: one dtype in, broadcast shape out."""
-    def infer(inputs: Sequence[TensorSpec]) -> TensorSpec:
+    def infer(inputs: Sequence[TensorSpec], **attrs: Any) -> TensorSpec:
         dtype = same_dtype(inputs)
         require(dtype, allowed)
         return TensorSpec(out_dtype or dtype, broadcast_specs(inputs))
