@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
 
 from tensorframes.arrow_convert import to_arrow
 from tensorframes.column_spec import ColumnSpec, check_dtype
@@ -91,11 +90,6 @@ class PandasColumns:
         except ValueError as e:
             raise ShapeMismatchError(f"column {name!r} is ragged: its cells must all have one shape ({e})",
                                      name) from None
-
-
-def column_ref(name: str) -> Column:
-    """The top-level column ``name``, even if it holds dots or backticks."""
-    return F.col("`" + name.replace("`", "``") + "`")
 
 
 def columns_of(df: Any) -> SparkColumns | PandasColumns:

@@ -329,28 +329,27 @@ def _program(tensors: Sequence[tf.Tensor], feeds: tuple[Feed, ...], outputs: tup
     sources = [t.op.name for t in tensors] + [f.placeholder.split(":")[0] for f in feeds]
     sources += [name.split(":")[0] for o in outputs for name in o.inputs]
     variables = [op.name for op in _needed_ops(tensors) if op.type == "VariableV2"]
+    if session is not None and session.graph is not graph:
+        raise ProgramError("session= runs another graph than the one the fetches belong to")
+    session = session_for(graph, session)
+    if session is None and variables:
+        raise ProgramError(
+            f"the fetches read variable(s) {variables}, whose values live in a Session: call this inside "
+            "`with tf.Session() as sess:` (after running the initializer), or pass session=sess")
     try:
-        frozen = convert_variables_to_constants(_session_for(graph, session, variables),
-                                                graph.as_graph_def(), list(dict.fromkeys(sources)))
+        frozen = convert_variables_to_constants(session, graph.as_graph_def(), list(dict.fromkeys(sources)))
     except (FailedPreconditionError, GraphError) as e:
         raise ProgramError(f"cannot ship the graph: {e}") from None
     text = frozen.to_json()
     return Program(text, hashlib.sha256(text.encode()).hexdigest(), feeds, outputs, rows)
 
 
-def _session_for(graph: tf.Graph, session: tf.Session | None, variables: list[str]) -> tf.Session | None:
-    """The session holding the variables' values: ``session``, else the default one."""
+def session_for(graph: tf.Graph, session: tf.Session | None = None) -> tf.Session | None:
+    """The session holding ``graph``'s variable values: ``session``, else the default session,
+    if it runs ``graph``; None otherwise (the callers say what that means for them)."""
     if session is None:
         try:
             session = default_session()
         except FailedPreconditionError:
-            session = None
-        if session is not None and session.graph is not graph:
-            session = None
-    elif session.graph is not graph:
-        raise ProgramError("session= runs another graph than the one the fetches belong to")
-    if session is None and variables:
-        raise ProgramError(
-            f"the fetches read variable(s) {variables}, whose values live in a Session: call this inside "
-            "`with tf.Session() as sess:` (after running the initializer), or pass session=sess")
-    return session
+            return None
+    return session if session.graph is graph else None

@@ -25,6 +25,7 @@ from pyspark.sql import types as T
 
 from tensorframes.column_spec import ColumnSpec, check_dtype
 from tensorframes.errors import ColumnNotFoundError, UnsupportedColumnTypeError
+from tensorframes.spark_columns import column_ref
 
 #: Column metadata key: ``{"tensorframes": {"shape": [-1, 2], "dtype": "float64"}}``.
 #: ``shape`` is the block shape, leading row dimension included; -1 marks an
@@ -59,6 +60,16 @@ def spark_type(dtype: object, cell_rank: int = 0) -> T.DataType:
     for _ in range(cell_rank):
         t = T.ArrayType(t, containsNull=False)
     return t
+
+
+def output_field(spec: ColumnSpec) -> T.StructField:
+    """The Spark field of an output column: never null, its cell shape and dtype in the metadata.
+
+    >>> output_field(ColumnSpec("y", np.float64, (2,), "array")).dataType
+    ArrayType(DoubleType(), False)
+    """
+    return T.StructField(spec.name, spark_type(spec.dtype, spec.rank), nullable=False,
+                         metadata=shape_metadata(spec.cell_shape, spec.dtype))
 
 
 def shape_metadata(cell_shape: tuple[int | None, ...], dtype: object = None) -> dict[str, Any]:
@@ -193,7 +204,7 @@ def analyze(df: DataFrame) -> DataFrame:
             spec = _field_spec(field)
         except UnsupportedColumnTypeError:
             continue
-        col = F.col("`" + field.name.replace("`", "``") + "`")
+        col = column_ref(field.name)
         if spec.kind == "vector":
             col = vector_to_array(col)
         elif spec.kind != "array":
@@ -243,6 +254,6 @@ def print_schema(df: DataFrame | T.StructType) -> None:
 
 
 __all__ = [
-    "METADATA_KEY", "spark_type", "shape_metadata", "read_shape_metadata",
+    "METADATA_KEY", "spark_type", "output_field", "shape_metadata", "read_shape_metadata",
     "column_spec", "with_shape_metadata", "analyze", "format_schema", "print_schema",
 ]

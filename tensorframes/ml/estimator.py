@@ -34,7 +34,6 @@ from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionC
                                      HasRawPredictionCol, HasSeed, HasTol)
 from pyspark.ml.util import MLReadable
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import engine as tf
@@ -46,6 +45,7 @@ from tensorframes.errors import PersistenceError, StageParamError
 from tensorframes.ml.persistence import GraphStageReader, GraphStageWriter
 from tensorframes.ml.transformer import GraphRunner, GraphStage
 from tensorframes.schema import analyze, column_spec
+from tensorframes.spark_columns import column_ref
 from tensorframes.training import train
 
 ModelFn = Callable[[tf.Tensor], tf.Tensor]
@@ -259,7 +259,7 @@ def _feature_spec(dataset: DataFrame, column: str) -> tuple[np.dtype, tuple]:
         raise StageParamError(f"featuresCol {column!r} ({spec.describe()}) must hold one Vector or one "
                               "array of numbers per row; assemble scalar columns with VectorAssembler")
     if spec.cell_shape[0] is None:
-        spec = column_spec(analyze(dataset.select(F.col(f"`{column}`"))).schema, column)
+        spec = column_spec(analyze(dataset.select(column_ref(column))).schema, column)
     if spec.cell_shape[0] is None:
         raise StageParamError(f"featuresCol {column!r} holds rows of different lengths")
     return spec.dtype, (None, spec.cell_shape[0])
@@ -284,4 +284,4 @@ def _numeric_labels(dataset: DataFrame, est: GraphEstimator, graph: tf.Graph) ->
         return dataset
     dtype = {np.dtype(np.float64): "double", np.dtype(np.float32): "float"}.get(
         tensor_of(graph, placeholder).dtype.np)
-    return dataset.withColumn(column, F.col(f"`{column}`").cast(dtype)) if dtype else dataset
+    return dataset.withColumn(column, column_ref(column).cast(dtype)) if dtype else dataset

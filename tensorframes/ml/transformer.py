@@ -18,7 +18,6 @@ from pyspark.ml import Transformer
 from pyspark.ml.functions import array_to_vector
 from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import engine as tf
@@ -30,6 +29,7 @@ from tensorframes.errors import StageParamError
 from tensorframes.map_ops import map_blocks
 from tensorframes.ml.params import HasGraphDef, HasMappings, HasVectorOutput
 from tensorframes.ml.persistence import GraphStageReader, GraphStageWriter
+from tensorframes.spark_columns import column_ref
 
 
 class GraphStage(HasGraphDef, HasMappings, MLWritable):
@@ -116,7 +116,7 @@ class GraphRunner(GraphStage, HasVectorOutput):
 def _as_vectors(df: DataFrame, columns: list[str]) -> DataFrame:
     """``df`` with those of ``columns`` that hold one array of floats per row as ml Vectors."""
     floats = (T.DoubleType, T.FloatType)
-    converted = {f.name: array_to_vector(F.col(f"`{f.name}`")) for f in df.schema.fields
+    converted = {f.name: array_to_vector(column_ref(f.name)) for f in df.schema.fields
                  if f.name in columns and isinstance(f.dataType, T.ArrayType)
                  and isinstance(f.dataType.elementType, floats)}
     return df.withColumns(converted) if converted else df

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 import engine as tf
 from engine import importer
@@ -86,12 +84,6 @@ def compile_training(loss: Any, columns: Columns, optimizer: Any, feed_dict: Map
         gradients=tuple(g.name for g, _ in pairs), variables=tuple(names),
         shapes=tuple(tuple(v.shape.dims) for _, v in pairs), loss_input=loss_input.name,
         gradient_inputs=tuple(p.name for p in grad_inputs), update=update.name, feeds=feeds)
-
-
-def fed_columns(df: DataFrame, program: TrainingProgram) -> DataFrame:
-    """Only the columns the training reads (each once)."""
-    names = dict.fromkeys(f.column for f in program.feeds)
-    return df.select(*[F.col("`" + n.replace("`", "``") + "`") for n in names])
 
 
 def _loss_and_feeds(loss: Any, columns: Columns, feed_dict: Mapping | None) -> tuple[tf.Tensor, tuple[Feed, ...]]:

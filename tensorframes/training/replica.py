@@ -52,9 +52,9 @@ def _concatenate(blocks: list[np.ndarray], feed: Feed) -> np.ndarray:
         return blocks[0]
     shapes = {b.shape[1:] for b in blocks if len(b)}
     if len(shapes) > 1:
-        raise ShapeMismatchError(f"column {feed.column!r} is ragged: its cells have the shapes {sorted(shapes)} "
-                                 "in different batches; tensorframes needs one fixed shape per column",
-                                 feed.column)
+        raise ShapeMismatchError(f"column {feed.spec.name!r} is ragged: its cells have the shapes "
+                                 f"{sorted(shapes)} in different batches; tensorframes needs one fixed shape "
+                                 "per column", feed.spec.name)
     return np.concatenate(blocks)
 
 
