@@ -172,7 +172,8 @@ def with_shape_metadata(df: DataFrame, col: str, cell_shape: tuple[int | None, .
     ColumnSpec(spec.name, spec.dtype, cell_shape, spec.kind)  # validates the dims
     metadata = dict(field.metadata or {})
     metadata.update(shape_metadata(cell_shape, spec.dtype))
-    return df.withMetadata(col, metadata)
+    # withMetadata parses `col` (a dot would make it a field reference): replace the column by name instead
+    return df.withColumn(col, column_ref(col).alias(col, metadata=metadata))
 
 
 def _level_sizes(col: Column, level: int) -> tuple[Column, Column]:
