@@ -5,7 +5,13 @@ values into a self-contained GraphDef: only the nodes the outputs need, each
 variable replaced by a constant holding its current value. That is the form
 in which a graph is shipped to run elsewhere (no state, nothing to initialize).
 
->>> frozen = convert_variables_to_constants(sess, graph.as_graph_def(), ["y"])  # doctest: +SKIP
+>>> with tf.Graph().as_default() as graph:
+...     y = tf.multiply(tf.Variable(2.0, name="w"), tf.placeholder(tf.float32, name="x"), name="y")
+...     sess = tf.Session(graph)
+...     sess.run(tf.global_variables_initializer())
+>>> frozen = convert_variables_to_constants(sess, graph.as_graph_def(), ["y"])
+>>> [(n["name"], n["op"]) for n in frozen.nodes]
+[('w', 'Const'), ('x', 'Placeholder'), ('y', 'Mul')]
 """
 from __future__ import annotations
 

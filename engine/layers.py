@@ -5,7 +5,11 @@ Its variables live under the layer's name scope (`dense/kernel`,
 `dense/bias`; a second Dense in the same graph is `dense_1/...`), and
 calling the layer again reuses them.
 
->>> h = Dense(16, activation="relu", seed=0)(x)  # doctest: +SKIP
+>>> x = tf.placeholder(tf.float32, [None, 3])
+>>> Dense(16, activation="relu", seed=0)(x).shape
+TensorShape((?, 16))
+>>> [v.op.name for v in tf.trainable_variables()]
+['dense/kernel', 'dense/bias']
 """
 from __future__ import annotations
 

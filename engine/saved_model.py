@@ -10,8 +10,13 @@ behind to be scored anywhere else with nothing but numpy and this engine::
       graph_def.json     the GraphDef (engine.graphdef): nodes, variables and
                          their values as dtype + shape + raw little-endian bytes
 
->>> save("model_dir", sess, inputs={"x": x}, outputs={"y": y})   # doctest: +SKIP
->>> load("model_dir").predict({"x": data})["y"]                  # doctest: +SKIP
+>>> import tempfile
+>>> model_dir = tempfile.mkdtemp()
+>>> x = tf.placeholder(tf.float64, [None], name="x")
+>>> y = tf.multiply(x, 2.0, name="y")
+>>> save(model_dir, tf.get_default_graph(), inputs={"x": x}, outputs={"y": y}, overwrite=True)
+>>> load(model_dir).predict({"x": np.array([1.0, 2.0])})["y"]
+array([2., 4.])
 
 Loading checks the digest, then validates and rebuilds the graph; it
 executes nothing and unpickles nothing. A file changed after saving fails the
@@ -102,7 +107,12 @@ def save(path: str, session: Session | Graph, inputs: Mapping[str, Any], outputs
     A Graph without variables may stand for its session. Refuses to replace
     an existing saved model unless `overwrite`.
 
-    >>> save("model_dir", sess, inputs={"x": x}, outputs={"y": y})   # doctest: +SKIP
+    >>> import tempfile
+    >>> w = tf.Variable(np.ones(2), name="w")
+    >>> x = tf.placeholder(tf.float64, [None, 2], name="x")
+    >>> with tf.Session() as sess:
+    ...     sess.run(tf.global_variables_initializer())
+    ...     save(tempfile.mkdtemp(), sess, inputs={"x": x}, outputs={"y": tf.reduce_sum(x * w, 1)})
     """
     graph, values = _graph_and_values(session)
     docs = documents(graph.as_graph_def(values), signature(graph, inputs, outputs))
@@ -133,8 +143,12 @@ class SavedModel:
     def predict(self, inputs: Mapping[str, Any], outputs: Optional[Sequence[str]] = None) -> dict[str, np.ndarray]:
         """The outputs (all, or those named) for numpy inputs given by signature name.
 
-        >>> model.predict({"x": np.ones((2, 3))})   # doctest: +SKIP
-        {'y': array([...])}
+        >>> import tempfile
+        >>> model_dir = tempfile.mkdtemp()
+        >>> x = tf.placeholder(tf.float64, [None, 3], name="x")
+        >>> save(model_dir, tf.get_default_graph(), inputs={"x": x}, outputs={"y": tf.reduce_sum(x, 1)})
+        >>> load(model_dir).predict({"x": np.ones((2, 3))})
+        {'y': array([3., 3.])}
         """
         sig = self.signature
         unknown = sorted(set(inputs) - set(sig.inputs))

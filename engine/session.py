@@ -55,9 +55,12 @@ class _FetchMapper:
 class Session:
     """Runs ops of one graph and holds that graph's variable values.
 
-    >>> with Session() as sess:  # doctest: +SKIP
-    ...     sess.run(global_variables_initializer())
-    ...     sess.run(loss, {x: data})
+    >>> x = tf.placeholder(tf.float64, [None], name="x")
+    >>> loss = tf.reduce_sum(tf.Variable(2.0, dtype=tf.float64) * x)
+    >>> with Session() as sess:
+    ...     sess.run(tf.global_variables_initializer())
+    ...     sess.run(loss, {x: [1.0, 2.0]})
+    np.float64(6.0)
     """
 
     def __init__(self, graph: Optional[Graph] = None) -> None:

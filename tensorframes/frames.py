@@ -6,7 +6,7 @@ placeholders and programs are built and validated the same way for both. A
 pandas frame is also turned into Arrow arrays here, for the local path that
 runs the executor without Spark.
 
->>> columns_of(pd.DataFrame({"x": [1.0, 2.0]})).spec("x")  # doctest: +SKIP
+>>> columns_of(pd.DataFrame({"x": [1.0, 2.0]})).spec("x")
 ColumnSpec(name='x', dtype=dtype('float64'), cell_shape=(), kind='scalar')
 """
 
@@ -108,7 +108,9 @@ def append_shape(df: DataFrame, col: str | Column, shape: Sequence[int | None]) 
     as in TensorFrames), or the cell shape (``[2]``); -1 or None marks an
     unknown dimension. You vouch for it: cells that differ fail when read.
 
-    >>> df2 = tfs.append_shape(df, "y", [None, 2])    # doctest: +SKIP
+    >>> tfs.print_schema(tfs.append_shape(spark.createDataFrame([([1.0, 2.0],)], "y array<double>"), "y", [None, 2]))
+    root
+     |-- y: array double[?,2]
     """
     name = col if isinstance(col, str) else df.select(col).columns[0]
     dims = [None if d is None or d == -1 else d for d in shape]

@@ -42,8 +42,10 @@ def map_blocks(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | 
     shipped with their values in ``session`` (default: the default session).
     Lazy for Spark DataFrames; a pandas DataFrame is computed at once.
 
-    >>> x = tfs.block(df, "x")                     # doctest: +SKIP
+    >>> x = tfs.block(df, "x")
     >>> df2 = tfs.map_blocks(tf.add(x, 3.0, name="z"), df)
+    >>> [r.z for r in df2.collect()]
+    [4.0, 5.0, 6.0, 7.0]
     """
     program = compile_map(fetches, columns_of(df), feed_dict, rows=False, trim=trim, session=session)
     return _run(program, df, trim)
@@ -57,8 +59,10 @@ def map_rows(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | No
     graph runs vectorized over whole batches through the ops' batching
     rules, not row by row. Bindings and variables as in :func:`map_blocks`.
 
-    >>> x = tfs.row(df, "x")                       # doctest: +SKIP
+    >>> x = tfs.row(df, "x")
     >>> df2 = tfs.map_rows(tf.multiply(x, x, name="x2"), df)
+    >>> [r.x2 for r in df2.collect()]
+    [1.0, 4.0, 9.0, 16.0]
     """
     program = compile_map(fetches, columns_of(df), feed_dict, rows=True, session=session)
     return _run(program, df, trim=False)

@@ -37,9 +37,9 @@ def reduce_blocks(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
     explicitly: ``inputs={fetch: placeholder}`` pairs a fetch with its input,
     ``feed_dict={placeholder: column}`` picks the column it reads. Runs a job.
 
-    >>> y_input = tfs.block(df, "y", tf_name="y_input")        # doctest: +SKIP
+    >>> y_input = tfs.block(df, "y", tf_name="y_input")  # df.y: array double[?,2], rows [i, -i] for i = 1..4
     >>> tfs.reduce_blocks(tf.reduce_sum(y_input, [0], name="y"), df)
-    array([ 45., -45.])
+    array([ 10., -10.])
     """
     return _reduce(fetches, df, inputs, feed_dict, session, rows=False)
 
@@ -53,9 +53,9 @@ def reduce_rows(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
     ``feed_dict={p1: column}`` name others. Pairs are combined vectorized,
     half a batch against the other half, until one value is left.
 
-    >>> x = tf.add(tfs.row(df, "x", "x_1"), tfs.row(df, "x", "x_2"), name="x")   # doctest: +SKIP
+    >>> x = tf.add(tfs.row(df, "x", "x_1"), tfs.row(df, "x", "x_2"), name="x")  # df.x: 1.0 .. 4.0
     >>> tfs.reduce_rows(x, df)
-    10.0
+    np.float64(10.0)
     """
     return _reduce(fetches, df, inputs, feed_dict, session, rows=True)
 
@@ -78,9 +78,12 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
     Same naming conventions and arguments as :func:`reduce_blocks`. Lazy;
     each group is reduced batch by batch, never held whole in memory.
 
-    >>> x_input = tfs.block(df, "x", tf_name="x_input")         # doctest: +SKIP
-    >>> tfs.aggregate(tf.reduce_sum(x_input, [0], name="x"), df.groupBy("key"))
+    >>> x_input = tfs.block(df, "x", tf_name="x_input")
+    >>> sums = tfs.aggregate(tf.reduce_sum(x_input, [0], name="x"), df.groupBy("key"))
+    >>> sums
     DataFrame[key: string, x: double]
+    >>> sorted(sums.collect())
+    [Row(key='a', x=6.0), Row(key='b', x=4.0)]
     """
     keys = grouped_data.count().schema.fields[:-1]  # the grouping columns, then `count`
     df = grouped_data._df  # what pyspark's own applyInArrow reads too

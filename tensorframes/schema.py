@@ -6,8 +6,7 @@ of a Spark type, so a known cell shape lives in the column's metadata under
 :data:`METADATA_KEY`; :func:`analyze` finds it with one aggregation job,
 :func:`with_shape_metadata` sets it without a scan.
 
->>> df2 = analyze(df)          # doctest: +SKIP
->>> print_schema(df2)          # doctest: +SKIP
+>>> print_schema(analyze(spark.createDataFrame([(1.0, [1.0, 2.0])], "x double, y array<double>")))
 root
  |-- x: double double[?]
  |-- y: array double[?,2]
@@ -146,7 +145,7 @@ def _find_field(schema: T.StructType, name: str) -> T.StructField:
 def column_spec(schema: T.StructType | DataFrame, name: str) -> ColumnSpec:
     """Spec of column ``name``: dtype from its Spark type, shape from metadata.
 
-    >>> column_spec(StructType([StructField("y", ArrayType(DoubleType()))]), "y")
+    >>> column_spec(T.StructType([T.StructField("y", T.ArrayType(T.DoubleType()))]), "y")
     ColumnSpec(name='y', dtype=dtype('float64'), cell_shape=(None,), kind='array')
     """
     if isinstance(schema, DataFrame):
@@ -160,7 +159,8 @@ def with_shape_metadata(df: DataFrame, col: str, cell_shape: tuple[int | None, .
     Other metadata of the column is kept.  Raises ValueError if the rank does
     not match the column's nesting depth.
 
-    >>> df2 = with_shape_metadata(df, "y", (2,))   # doctest: +SKIP
+    >>> column_spec(with_shape_metadata(spark.createDataFrame([([1.0, 2.0],)], "y array<double>"), "y", (2,)), "y")
+    ColumnSpec(name='y', dtype=dtype('float64'), cell_shape=(2,), kind='array')
     """
     field = _find_field(df.schema, col)
     spec = _field_spec(field)

@@ -60,7 +60,9 @@ register_op("SelectV2", kernel=np.where, infer=_select_infer, num_inputs=3, grad
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """Elements of `x` where `condition` is true, else of `y`; all three broadcast (numpy rules).
 
-    >>> where(x > 0, x, 0.0)  # doctest: +SKIP
+    >>> x = tf.constant([-1.0, 2.0])
+    >>> tf.Session().run(where(x > 0, x, 0.0))
+    array([0., 2.], dtype=float32)
     """
     if x is None or y is None:
         raise TypeError("where(condition) without x and y (coordinates of true elements) is not supported; "

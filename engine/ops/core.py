@@ -31,7 +31,10 @@ register_op("Const", kernel=_const_kernel, infer=_const_infer, attrs={"value": "
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
     """A tensor with a fixed value; `shape` broadcasts a scalar or reshapes.
 
-    >>> constant(1.0, name="first_constant")  # doctest: +SKIP
+    >>> constant(1.0, name="first_constant")
+    <tf.Tensor 'first_constant:0' shape=() dtype=float32>
+    >>> tf.Session().run(constant(0.5, shape=[2]))
+    array([0.5, 0.5], dtype=float32)
     """
     want = dtypes.as_dtype(dtype) if dtype is not None else None
     if want is not None and isinstance(value, (np.ndarray, np.generic)):
@@ -61,7 +64,8 @@ register_op("Placeholder", kernel=_placeholder_kernel,
 def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Tensor:
     """A tensor whose value is fed at run time; None dims are unknown.
 
-    >>> x = placeholder(float64, shape=[None, 2], name="x")  # doctest: +SKIP
+    >>> placeholder(tf.float64, shape=[None, 2], name="x")
+    <tf.Tensor 'x:0' shape=(?, 2) dtype=float64>
     """
     return make("Placeholder", [], name, dtype=dtypes.as_dtype(dtype), shape=as_dims(shape))
 

@@ -65,7 +65,9 @@ register_op("Fill", kernel=_fill_kernel, infer=_fill_infer, attrs={"shape": "sha
 def fill(dims: Any, value: Any, name: str = "Fill") -> Tensor:
     """A tensor of shape `dims` (ints, or an int tensor) whose elements all equal `value`.
 
-    >>> fill([2, 3], 9.0)  # doctest: +SKIP
+    >>> tf.Session().run(fill([2, 3], 9.0))
+    array([[9., 9., 9.],
+           [9., 9., 9.]], dtype=float32)
     """
     if not is_tensor_like(dims) and any(is_tensor_like(d) for d in dims):
         dims = stack(list(dims))  # [tf.shape(x)[0], 3], as TF packs it

@@ -30,7 +30,10 @@ Update = tuple[Variable, Tensor]  # (variable, its value after the step)
 class Optimizer:
     """Base class of the optimizers; subclasses implement `_update`.
 
-    >>> train_op = AdamOptimizer(0.01).minimize(loss)  # doctest: +SKIP
+    >>> w = tf.Variable(1.0)
+    >>> train_op = tf.train.AdamOptimizer(0.01).minimize(tf.square(w))
+    >>> train_op.type
+    'NoOp'
     """
 
     def __init__(self, use_locking: bool, name: str) -> None:

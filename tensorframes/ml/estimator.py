@@ -16,11 +16,14 @@ Two ways to say what to train:
 optimizer and settings in the Params, and returns a :class:`GraphModel`
 holding the trained graph, frozen to what its outputs need.
 
->>> def logistic(x):                                                # doctest: +SKIP
+>>> def linear(x):
 ...     w = tf.Variable(tf.zeros([x.shape[1], 1], tf.float64))
-...     return tf.matmul(x, w) + tf.Variable(np.float64(0.0))
->>> est = GraphEstimator(modelFn=logistic, objective="binary", learningRate=0.1)  # doctest: +SKIP
->>> model = Pipeline(stages=[assembler, scaler, est]).fit(df)       # doctest: +SKIP
+...     return tf.matmul(x, w)[:, 0] + tf.Variable(np.float64(0.0))
+>>> est = GraphEstimator(modelFn=linear, objective="regression", featuresCol="y", labelCol="x",
+...                      optimizer="adam", learningRate=0.1, steps=5)
+>>> model = est.fit(df)  # df.y: array double[?,2], df.x: double
+>>> model.transform(df).columns
+['x', 'y', 'key', 'prediction']
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@ Columns feed placeholders (``inputMapping``), tensors become columns
 :func:`tensorframes.map_blocks`. Input columns may be ml Vectors (dense or
 sparse), arrays or numbers; anything else fails before a job starts.
 
->>> t = GraphTransformer(graphDef=sess, inputMapping={"features": "x"},  # doctest: +SKIP
-...                      outputMapping={"y": "score"})
->>> t.transform(df).select("score")                                     # doctest: +SKIP
+>>> with tf.Graph().as_default() as g:
+...     s = tf.reduce_sum(tf.placeholder(tf.float64, [None, 2], name="x"), 1, name="s")
+>>> t = GraphTransformer(graphDef=g, inputMapping={"y": "x"}, outputMapping={"s": "score"})
+>>> [r.score for r in t.transform(df).collect()]  # df.y: [i, -i]
+[0.0, 0.0, 0.0, 0.0]
 """
 
 from __future__ import annotations

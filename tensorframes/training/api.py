@@ -89,12 +89,15 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     step, and with ``checkpoint_dir`` writes a checkpoint every
     ``checkpoint_every`` steps and at the end, and resumes from it.
 
-    >>> x, y = tfs.block(df, "x"), tfs.block(df, "y")            # doctest: +SKIP
-    >>> w = tf.Variable(np.zeros((10, 1)), name="w")
-    >>> loss = tf.reduce_mean(tf.square(tf.matmul(x, w)[:, 0] - y))
+    >>> features, label = tfs.block(df, "y"), tfs.block(df, "x")  # df.y: [i, -i], df.x: i
+    >>> w = tf.Variable(np.zeros((2, 1)), name="w")
+    >>> loss = tf.reduce_mean(tf.square(tf.matmul(features, w)[:, 0] - label))
     >>> with tf.Session() as sess:
     ...     sess.run(tf.global_variables_initializer())
-    ...     result = tfs.train(loss, df, tf.train.LBFGSOptimizer(), steps=50)
+    ...     result = tfs.train(loss, df, tf.train.LBFGSOptimizer(), steps=20, log_every=None)
+    ...     w_trained = sess.run(w)
+    >>> result.loss < 1e-12, float(w_trained[0, 0] - w_trained[1, 0])
+    (True, 1.0)
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {sorted(MODES)}, found {mode!r}")
