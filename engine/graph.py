@@ -147,6 +147,11 @@ class Operation:
         return self.attrs[name]
 
     @property
+    def data_inputs(self) -> tuple:
+        """The inputs whose values the kernel reads (a ref input is written, not read)."""
+        return self.inputs[1:] if self.op_def.ref_input else self.inputs
+
+    @property
     def node_def(self) -> NodeDef:
         inputs = [t.name for t in self.inputs] + [f"^{c.name}" for c in self.control_inputs]
         return NodeDef(self.name, self.type, inputs, dict(self.attrs))

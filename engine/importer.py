@@ -7,9 +7,7 @@ values, which is how executors run a shipped program.
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
-
-import numpy as np
+from typing import Optional, Sequence
 
 from . import attrs as attr_kinds
 from .errors import GraphDefError, GraphError

@@ -1,7 +1,7 @@
 """Graph-structure ops: constants, placeholders, identity, no_op and group."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
