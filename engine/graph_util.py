@@ -21,6 +21,7 @@ from . import attrs as attr_kinds
 from .dtypes import from_numpy
 from .errors import FailedPreconditionError, GraphError
 from .graphdef import GraphDef, parse_input
+from .op_types import VARIABLE
 from .registry import get_op
 
 
@@ -60,7 +61,7 @@ def convert_variables_to_constants(sess: Any, input_graph_def: GraphDef,
     sub = extract_sub_graph(input_graph_def, output_node_names)
     nodes = []
     for node in sub.nodes:
-        if node["op"] == "VariableV2":
+        if node["op"] == VARIABLE:
             node = _as_constant(node, sess)
         elif get_op(node["op"]).stateful:
             raise GraphError(f"cannot freeze {node['op']} '{node['name']}': it changes state; "

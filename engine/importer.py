@@ -13,6 +13,7 @@ from . import attrs as attr_kinds
 from .errors import GraphDefError, GraphError
 from .graph import Graph, Operation, Tensor, get_default_graph
 from .graphdef import GraphDef, parse, parse_input
+from .op_types import PLACEHOLDER, VARIABLE
 from .registry import get_op
 from .session import Session
 from .shapes import format_dims
@@ -90,7 +91,7 @@ def _build(graph_def: GraphDef, graph: Graph, prefix: str, input_map: dict) -> d
 def _check_values(graph_def: GraphDef, built: dict[str, Operation]) -> None:
     for name, value in graph_def.variable_values.items():
         op = built.get(name)
-        if op is None or op.type != "VariableV2":
+        if op is None or op.type != VARIABLE:
             raise GraphDefError(f"variable value '{name}': the GraphDef has no variable of that name")
         spec = op.outputs[0]
         if value.dtype != spec.dtype.np or tuple(value.shape) != spec._dims:
@@ -147,7 +148,7 @@ def _validate(graph_def: GraphDef, mapped: dict, return_elements: Sequence[str])
         scope += "_"
     scratch = Graph()
     with scratch.as_default():
-        stand_ins = {k: scratch.create_op("Placeholder", [], {"dtype": v.dtype, "shape": v._dims},
+        stand_ins = {k: scratch.create_op(PLACEHOLDER, [], {"dtype": v.dtype, "shape": v._dims},
                                           name=f"{scope}/{i}", exact_name=True).outputs[0]
                      for i, (k, v) in enumerate(mapped.items())}
         built = _build(graph_def, scratch, "", stand_ins)

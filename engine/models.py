@@ -103,7 +103,7 @@ class Model:
         loss_name = self.compile_settings["loss"]
         with self.graph.as_default(), self.graph.name_scope("training"):
             targets = placeholder(*self._target_spec(loss_name), name="targets")
-            head = settings.Head(targets, self.outputs, self.logits, self.output_activation)
+            head = settings.LossInputs(targets, self.outputs, self.logits, self.output_activation)
             loss = settings.loss(loss_name)(head)
             metrics = {m: settings.metric(m, loss_name)(head) for m in self.compile_settings["metrics"]}
             train_op = self._optimizer.minimize(loss, var_list=self.weights)

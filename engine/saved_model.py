@@ -40,6 +40,7 @@ from . import dtypes, graphdef, importer
 from .dtypes import DType
 from .errors import EngineError, FeedError, GraphError, SavedModelError
 from .graph import Graph, Tensor, tensor_of
+from .op_types import PLACEHOLDER, VARIABLE
 from .session import Session
 from .shapes import Dims, format_dims
 
@@ -85,7 +86,7 @@ def _infos(graph: Graph, named: Mapping[str, Any], role: str) -> dict[str, Tenso
         t = tensor_of(graph, item) if isinstance(item, str) else graph.as_graph_element(item)
         if not isinstance(t, Tensor):
             raise GraphError(f"signature {role} {name!r} must be a tensor, found operation '{t.name}'")
-        if role == "input" and t.op.type != "Placeholder":
+        if role == "input" and t.op.type != PLACEHOLDER:
             raise GraphError(f"signature input {name!r} must be a placeholder, '{t.name}' is a {t.op.type}")
         infos[name] = TensorInfo(t.name, t.dtype, t._dims)
     return infos
@@ -128,7 +129,7 @@ def _graph_and_values(source: Session | Graph) -> tuple[Graph, dict]:
     if isinstance(source, Session):
         return source.graph, source.export_variables()
     if isinstance(source, Graph):
-        if any(op.type == "VariableV2" for op in source.get_operations()):
+        if any(op.type == VARIABLE for op in source.get_operations()):
             raise GraphError("the graph has variables, whose values live in a Session: pass the Session")
         return source, {}
     raise TypeError(f"save needs a Session (or a Graph without variables), found {type(source).__name__}")

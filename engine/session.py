@@ -15,6 +15,7 @@ import numpy as np
 from .defaults import session_stack
 from .errors import FailedPreconditionError, FeedError, FetchError, GraphError
 from .graph import Graph, Tensor, get_default_graph
+from .op_types import VARIABLE
 from .plan import Plan, compile_plan  # noqa: F401  (Plan: part of this module's interface)
 from .shapes import format_dims, is_compatible
 
@@ -133,7 +134,7 @@ class Session:
         """Set variable values by name, checked against the variables' dtype and shape."""
         for name, value in values.items():
             op = self.graph.get_operation_by_name(name)
-            if op.type != "VariableV2":
+            if op.type != VARIABLE:
                 raise GraphError(f"'{name}' is a {op.type}, not a variable")
             self.variables[name] = np.array(_check_feed(op.outputs[0], value), copy=True)  # the session owns it
 

@@ -16,11 +16,12 @@ from __future__ import annotations
 from typing import NamedTuple, Optional, Sequence
 
 from .graph import Graph, Operation, get_default_graph
+from .op_types import PLACEHOLDER, VARIABLE
 from .shapes import format_dims
 
 # Node shapes by op type: Mermaid's (open, close) brackets and DOT's shape.
-_MERMAID_SHAPES = {"Placeholder": ('(["', '"])'), "VariableV2": ('[("', '")]'), "Const": ('{{"', '"}}')}
-_DOT_SHAPES = {"Placeholder": "parallelogram", "VariableV2": "cylinder", "Const": "hexagon"}
+_MERMAID_SHAPES = {PLACEHOLDER: ('(["', '"])'), VARIABLE: ('[("', '")]'), "Const": ('{{"', '"}}')}
+_DOT_SHAPES = {PLACEHOLDER: "parallelogram", VARIABLE: "cylinder", "Const": "hexagon"}
 _DOT_NEWLINE = "\\n"  # a line break inside a DOT label is the two characters \ and n
 
 

@@ -15,7 +15,7 @@ root
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from pyspark.sql import Column, DataFrame
@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from tensorframes.column_spec import ColumnSpec, check_dtype
-from tensorframes.errors import ColumnNotFoundError, UnsupportedColumnTypeError
+from tensorframes.errors import ColumnNotFoundError, ShapeMismatchError, UnsupportedColumnTypeError
 from tensorframes.spark_columns import column_ref
 
 #: Column metadata key: ``{"tensorframes": {"shape": [-1, 2], "dtype": "float64"}}``.
@@ -176,6 +176,28 @@ def with_shape_metadata(df: DataFrame, col: str, cell_shape: tuple[int | None, .
     return df.withColumn(col, column_ref(col).alias(col, metadata=metadata))
 
 
+def append_shape(df: DataFrame, col: str | Column, shape: Sequence[int | None]) -> DataFrame:
+    """Record the shape of array column ``col`` in its metadata, without a scan.
+
+    ``shape`` is the block shape, with the leading row dimension (``[None, 2]``,
+    as in TensorFrames), or the cell shape (``[2]``); -1 or None marks an
+    unknown dimension. You vouch for it: cells that differ fail when read.
+
+    >>> tfs.print_schema(tfs.append_shape(spark.createDataFrame([([1.0, 2.0],)], "y array<double>"), "y", [None, 2]))
+    root
+     |-- y: array double[?,2]
+    """
+    name = col if isinstance(col, str) else df.select(col).columns[0]
+    dims = [None if d is None or d == -1 else d for d in shape]
+    rank = column_spec(df.schema, name).rank
+    if len(dims) == rank + 1:
+        if dims[0] is not None:
+            raise ShapeMismatchError(f"append_shape: the leading dimension of {shape} counts the rows of a "
+                                     "block and must be None or -1", name)
+        dims = dims[1:]
+    return with_shape_metadata(df, name, tuple(dims))
+
+
 def _level_sizes(col: Column, level: int) -> tuple[Column, Column]:
     """Per-row min and max length of the arrays at nesting ``level`` (1 = the cell)."""
     if level == 1:
@@ -256,5 +278,5 @@ def print_schema(df: DataFrame | T.StructType) -> None:
 
 __all__ = [
     "METADATA_KEY", "spark_type", "output_field", "shape_metadata", "read_shape_metadata",
-    "column_spec", "with_shape_metadata", "analyze", "format_schema", "print_schema",
+    "column_spec", "with_shape_metadata", "append_shape", "analyze", "format_schema", "print_schema",
 ]

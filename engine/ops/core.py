@@ -9,6 +9,7 @@ from .. import dtypes
 from ..dtypes import DType
 from ..errors import FetchError, ShapeError
 from ..graph import Operation, Tensor, get_default_graph
+from ..op_types import PLACEHOLDER
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import as_dims, format_dims, num_elements
 from .toolkit import as_array, const, convert_to_tensor, make
@@ -56,7 +57,7 @@ def _placeholder_kernel(*, dtype: DType, shape: Any) -> np.ndarray:
     raise FetchError(f"a placeholder of dtype {dtype.name} and shape {format_dims(shape)} was not fed")
 
 
-register_op("Placeholder", kernel=_placeholder_kernel,
+register_op(PLACEHOLDER, kernel=_placeholder_kernel,
             infer=lambda inputs, *, dtype, shape: TensorSpec(dtype, shape),
             attrs={"dtype": "type", "shape": "shape?"}, num_inputs=0, grad=NOT_DIFFERENTIABLE)
 
@@ -67,7 +68,7 @@ def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Ten
     >>> placeholder(tf.float64, shape=[None, 2], name="x")
     <tf.Tensor 'x:0' shape=(?, 2) dtype=float64>
     """
-    return make("Placeholder", [], name, dtype=dtypes.as_dtype(dtype), shape=as_dims(shape))
+    return make(PLACEHOLDER, [], name, dtype=dtypes.as_dtype(dtype), shape=as_dims(shape))
 
 
 def _same_spec(inputs: Sequence[TensorSpec]) -> TensorSpec:

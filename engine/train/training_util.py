@@ -38,7 +38,8 @@ def get_or_create_global_step(graph: Optional[Graph] = None) -> Variable:
     """The graph's global step, created on first use.
 
     >>> w = tf.Variable(1.0)
-    >>> train_op = tf.train.GradientDescentOptimizer(0.1).minimize(tf.square(w), global_step=get_or_create_global_step())
+    >>> opt = tf.train.GradientDescentOptimizer(0.1)
+    >>> train_op = opt.minimize(tf.square(w), global_step=get_or_create_global_step())
     >>> with tf.Session() as sess:
     ...     sess.run(tf.global_variables_initializer())
     ...     for _ in range(2):

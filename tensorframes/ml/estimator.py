@@ -44,6 +44,7 @@ from engine import losses
 from engine.errors import EngineError
 from engine.graph import tensor_of
 from engine.graph_util import convert_variables_to_constants
+from engine.op_types import PLACEHOLDER
 from tensorframes.errors import PersistenceError, StageParamError
 from tensorframes.ml.persistence import GraphStageReader, GraphStageWriter
 from tensorframes.ml.transformer import GraphRunner, GraphStage
@@ -58,36 +59,36 @@ _OPTIMIZERS = {"sgd": "GradientDescentOptimizer", "adam": "AdamOptimizer", "adag
                "adadelta": "AdadeltaOptimizer", "rmsprop": "RMSPropOptimizer", "ftrl": "FtrlOptimizer"}
 
 
-class Head(NamedTuple):
+class ObjectiveOutputs(NamedTuple):
     """What an objective adds to the model's output: the loss and the output tensors by column Param."""
 
     loss: tf.Tensor
     outputs: dict[str, tf.Tensor]
 
 
-def _binary(logits: tf.Tensor, label: tf.Tensor) -> Head:
+def _binary(logits: tf.Tensor, label: tf.Tensor) -> ObjectiveOutputs:
     z = tf.reshape(logits, [-1])
     p = tf.sigmoid(z)
-    return Head(losses.sigmoid_cross_entropy(label, z), {
+    return ObjectiveOutputs(losses.sigmoid_cross_entropy(label, z), {
         "rawPredictionCol": tf.stack([-z, z], axis=1, name="rawPrediction"),
         "probabilityCol": tf.stack([1.0 - p, p], axis=1, name="probability"),
         "predictionCol": tf.cast(z > 0.0, tf.float64, name="prediction")})
 
 
-def _multiclass(logits: tf.Tensor, label: tf.Tensor) -> Head:
+def _multiclass(logits: tf.Tensor, label: tf.Tensor) -> ObjectiveOutputs:
     classes = tf.cast(label, tf.int64)
-    return Head(losses.sparse_softmax_cross_entropy(classes, logits), {
+    return ObjectiveOutputs(losses.sparse_softmax_cross_entropy(classes, logits), {
         "rawPredictionCol": tf.identity(logits, name="rawPrediction"),
         "probabilityCol": tf.nn.softmax(logits, name="probability"),
         "predictionCol": tf.cast(tf.argmax(logits, axis=1), tf.float64, name="prediction")})
 
 
-def _regression(output: tf.Tensor, label: tf.Tensor) -> Head:
+def _regression(output: tf.Tensor, label: tf.Tensor) -> ObjectiveOutputs:
     y = tf.reshape(output, [-1], name="prediction")
-    return Head(losses.mean_squared_error(label, y), {"predictionCol": y})
+    return ObjectiveOutputs(losses.mean_squared_error(label, y), {"predictionCol": y})
 
 
-OBJECTIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], Head]] = {
+OBJECTIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], ObjectiveOutputs]] = {
     "binary": _binary, "multiclass": _multiclass, "regression": _regression}
 
 
@@ -232,7 +233,7 @@ class GraphEstimator(GraphStage, _TrainingParams, Estimator, MLReadable["GraphEs
             frozen = convert_variables_to_constants(session, graph.as_graph_def(), names)
         except EngineError as e:
             raise StageParamError(f"{self.uid}: outputMapping does not fit the graph: {e}") from None
-        kept = {n["name"] for n in frozen.nodes if n["op"] == "Placeholder"}
+        kept = {n["name"] for n in frozen.nodes if n["op"] == PLACEHOLDER}
         inputs = {c: p for c, p in self.getInputMapping().items() if p.split(":")[0] in kept}
         model = GraphModel(graphDef=frozen, inputMapping=inputs, outputMapping=outputs)
         return model

@@ -27,6 +27,7 @@ from engine import importer, saved_model
 from engine.errors import GraphError
 from engine.graph import tensor_of
 from engine.graph_util import extract_sub_graph
+from engine.op_types import PLACEHOLDER
 from tensorframes.errors import StageParamError
 from tensorframes.map_ops import map_blocks
 from tensorframes.ml.params import HasGraphDef, HasMappings, HasVectorOutput
@@ -57,7 +58,7 @@ class GraphStage(HasGraphDef, HasMappings, MLWritable):
                                                               for t in outputs.values()])
             mapped = {tensor_of(graph, p).op.name for p in inputs.values()}
             inputs.update({n["name"]: n["name"] for n in needed.nodes
-                           if n["op"] == "Placeholder" and n["name"] not in mapped})
+                           if n["op"] == PLACEHOLDER and n["name"] not in mapped})
             return saved_model.signature(graph, inputs, outputs)
         except (GraphError, TypeError) as e:
             raise StageParamError(f"{self.uid}: inputMapping/outputMapping do not fit the graph: {e}") from None

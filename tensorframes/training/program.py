@@ -27,6 +27,7 @@ import numpy as np
 import engine as tf
 from engine import importer
 from engine.errors import GradientError, GraphError
+from engine.op_types import VARIABLE
 from engine.shapes import format_dims
 from tensorframes.errors import LossError, TrainingError
 from tensorframes.program import Columns, Feed, compile_feeds
@@ -111,7 +112,7 @@ def _variable_names(graph: tf.Graph, var_list: Sequence | None) -> list[str]:
             op = graph.get_operation_by_name(name)
         except (GraphError, TypeError):
             op = None
-        if op is None or op.type != "VariableV2" or getattr(v, "graph", graph) is not graph:
+        if op is None or op.type != VARIABLE or getattr(v, "graph", graph) is not graph:
             raise LossError(f"var_list holds {v!r}, which is not a variable of the loss's graph")
         names.append(name)
     return names
