@@ -26,6 +26,19 @@ _TENSORFRAMES = Path(__file__).parent / "tensorframes"
 _USES_SPARK = re.compile(r"\b(spark|df)\b")
 
 
+def _uses_spark(item: pytest.Item) -> bool:
+    """A tensorframes doctest whose examples use ``spark`` or ``df``."""
+    return (isinstance(item, pytest.DoctestItem) and item.path.is_relative_to(_TENSORFRAMES)
+            and any(_USES_SPARK.search(e.source) for e in item.dtest.examples))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the doctests that start Spark with ``spark`` (so ``-m "not spark"`` leaves them out)."""
+    for item in items:
+        if _uses_spark(item):
+            item.add_marker(pytest.mark.spark)
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     """The local[2] Spark session shared by all tests, stopped at the end."""
@@ -59,5 +72,5 @@ def _doctest_namespace(request: pytest.FixtureRequest, doctest_namespace: dict[s
     import tensorframes as tfs
 
     doctest_namespace["tfs"] = tfs
-    if any(_USES_SPARK.search(e.source) for e in request.node.dtest.examples):
+    if _uses_spark(request.node):
         doctest_namespace.update(spark=request.getfixturevalue("spark"), df=request.getfixturevalue("doctest_frame"))

@@ -77,7 +77,7 @@ class OpDef:
     batch: Optional[Callable] = None
     stateful: bool = False
     ref_input: bool = False  # input 0 names a variable to write; it is not read as data
-    shape_inputs: tuple = ()  # inputs whose kernel reads only .shape/.dtype (see plan.py)
+    shape_inputs: tuple = ()  # inputs whose kernel reads only .shape/.dtype (see shape_inputs.py)
     defined_at: str = ""
 
     @property
