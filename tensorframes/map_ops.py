@@ -26,6 +26,7 @@ from tensorframes import executor
 from tensorframes.arrow_convert import to_numpy
 from tensorframes.frames import PandasColumns, columns_of
 from tensorframes.program import Program, compile_map
+from tensorframes.relay import relay
 from tensorframes.schema import output_field
 from tensorframes.spark_columns import column_ref, fed_columns
 
@@ -40,7 +41,9 @@ def map_blocks(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | 
     fetch must have one value per input row, unless ``trim=True``: then only
     the fetches are returned, with as many rows as they have. Variables are
     shipped with their values in ``session`` (default: the default session).
-    Lazy for Spark DataFrames; a pandas DataFrame is computed at once.
+    Lazy for Spark DataFrames (run its actions inside ``with
+    tfs.relay_errors():`` to get errors found on the executors as our own
+    classes, see tensorframes.relay); a pandas DataFrame is computed at once.
 
     >>> x = tfs.block(df, "x")
     >>> df2 = tfs.map_blocks(tf.add(x, 3.0, name="z"), df)
@@ -103,6 +106,11 @@ def _unused_name(names: list[str]) -> str:
 
 def _run_local(program: Program, df: pd.DataFrame, trim: bool) -> pd.DataFrame:
     """The executor over the whole pandas frame as one batch."""
+    with relay():
+        return _compute_local(program, df, trim)
+
+
+def _compute_local(program: Program, df: pd.DataFrame, trim: bool) -> pd.DataFrame:
     frame = PandasColumns(df)
     if trim:
         names = list(dict.fromkeys(f.column for f in program.feeds))
