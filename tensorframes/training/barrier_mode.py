@@ -37,6 +37,7 @@ from tensorframes.spark_columns import fed_columns
 from tensorframes.training import allreduce
 from tensorframes.training.allreduce import StarAllreduce
 from tensorframes.training.channel import ProgressClient, ProgressServer
+from tensorframes.training.barrier_input import barrier_ready
 from tensorframes.training.faults import maybe_fail
 from tensorframes.training.loop import Outcome, StopRule, run_steps
 from tensorframes.training.program import TrainingProgram
@@ -49,7 +50,8 @@ from tensorframes.training.spec import TrainingSpec
 
 _INTERRUPT_WAIT = 60.0  # seconds to wait for an interrupted stage to end
 _SLOTS_HINT = ("barrier training runs one task per partition, all at the same time: repartition the DataFrame "
-               "to at most as many partitions as there are free task slots (df.repartition(n) or df.coalesce(n)), "
+               "to at most as many partitions as there are free task slots (df.repartition(n); not coalesce, "
+               "whose input tensorframes would repartition anyway), "
                "lower spark.default.parallelism / spark.sql.shuffle.partitions where the partitions come from, "
                "or use mode='driver'")
 
@@ -72,6 +74,7 @@ def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, s
     """Run the training; the outcome, the rows per partition and the final state."""
     spark = df.sparkSession
     data, program = fed_columns(df, program)
+    data = barrier_ready(data)
     check_slots(data)
     token = secrets.token_bytes(16)
     host = spark.conf.get("spark.driver.host", None) or socket.gethostname()
