@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -94,19 +95,82 @@ def test_the_session_holds_the_trained_values_so_map_blocks_scores_at_once(frame
 
 
 # -- fault tolerance -------------------------------------------------------------------------
-def test_a_barrier_stage_that_fails_once_is_retried_to_the_same_weights(spark, frames, tmp_path):
+@pytest.fixture(scope="module")
+def undisturbed(frames):
+    """The values of the 6 Adam steps the fault tests disturb, trained without a fault."""
     clean = cases.Model(cases.FEATURES)
     trained(clean, frames("linear", 2), tf.train.AdamOptimizer(0.1), steps=6)
+    return clean.values()
+
+
+def disturbed(spark, frames, fault: str, **options):
+    """The values of the same training with the fault ``fault`` ("how@partition:step:marker")."""
     model = cases.Model(cases.FEATURES)
-    marker = tmp_path / "failed_once"
-    spark.sparkContext.setLocalProperty(PROPERTY, f"1:3:{marker}")  # partition 1, before step 4
+    spark.sparkContext.setLocalProperty(PROPERTY, fault)
     try:
-        trained(model, frames("linear", 2), tf.train.AdamOptimizer(0.1), steps=6)
+        trained(model, frames("linear", 2), tf.train.AdamOptimizer(0.1), steps=6, **options)
     finally:
         spark.sparkContext.setLocalProperty(PROPERTY, None)
+    return model.values()
+
+
+def assert_same(values: dict, expected: dict) -> None:
+    for name, value in expected.items():
+        np.testing.assert_array_equal(values[name], value, err_msg=name)
+
+
+@pytest.mark.parametrize("how", ["raise", "kill", "allreduce"])
+def test_a_barrier_stage_that_fails_once_is_retried_to_the_same_weights(spark, frames, undisturbed, tmp_path,
+                                                                        caplog, how):
+    marker = tmp_path / "failed_once"
+    with caplog.at_level(logging.INFO, logger="tensorframes.training"):
+        values = disturbed(spark, frames, f"{how}@1:3:{marker}")  # partition 1, before (in) step 4
     assert marker.exists()
-    for name, value in clean.values().items():
-        np.testing.assert_array_equal(model.values()[name], value)
+    assert_same(values, undisturbed)
+    met = [m for m in caplog.messages if "tasks met through the driver" in m]
+    assert [m.split(":")[0].split()[-1] for m in met] == ["0", "1"]  # attempt 0, then attempt 1 of the stage
+
+
+def test_a_retried_stage_missing_a_task_is_retried_again_within_the_deadline_not_waited_on(spark, frames,
+                                                                                          undisturbed, tmp_path):
+    """The CI hang: after a failure, a retried attempt whose partition 1 never joins (as if Spark had
+    launched only task 0). Task 0 gives up at its rendezvous deadline, Spark retries once more."""
+    done: dict = {}
+
+    def run():
+        try:
+            done["values"] = disturbed(spark, frames, f"vanish@1:3:{tmp_path / 'failed_once'}",
+                                       deadlines=tfs.Deadlines(rendezvous=3))
+        except BaseException as e:
+            done["error"] = e
+    began = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(90)
+    if thread.is_alive():
+        spark.sparkContext.cancelAllJobs()
+    assert not thread.is_alive(), "the training hung"
+    assert "error" not in done, done.get("error")
+    assert (tmp_path / "failed_once.vanished").exists() and time.monotonic() - began < 90
+    assert_same(done["values"], undisturbed)
+
+
+def test_a_stage_that_goes_silent_ends_in_a_stage_timeout_error(spark, monkeypatch):
+    """The driver's own deadline: a stage that has been heard from once, then never again, is given up on."""
+    from tensorframes.training import barrier_mode
+    from tensorframes.training.channel import ProgressServer
+    from tensorframes.training.progress import Progress
+
+    class Stuck:  # stands for a DataFrame whose stage never ends
+        def toArrow(self):
+            time.sleep(10)
+    monkeypatch.setattr(barrier_mode, "_INTERRUPT_WAIT", 0.1)
+    with ProgressServer("127.0.0.1", b"t" * 16) as server:
+        server.heard = time.monotonic()  # a task joined
+        began = time.monotonic()
+        with pytest.raises(tfs.errors.StageTimeoutError, match="not been heard from for 0.5 s"):
+            barrier_mode._collect_reporting(spark, Stuck(), server, Progress(None, None, None, None), "stuck", 0.5)
+    assert time.monotonic() - began < 3
 
 
 def test_spark_ml_summaries_still_work_after_a_barrier_training(frames):
