@@ -11,7 +11,7 @@ rounding), whatever the partitioning.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -56,6 +56,7 @@ class TrainResult:
     mode: str
     seconds: float
     rows_per_second: float
+    trace: dict = field(default_factory=dict)
 
     @property
     def loss(self) -> float:
@@ -172,4 +173,5 @@ def _start(program: TrainingProgram, spec: TrainingSpec, checkpoint_dir: str | P
 
 def _result(outcome: Outcome, trained: dict[str, np.ndarray], mode: str) -> TrainResult:
     pace = outcome.rows / outcome.seconds if outcome.seconds > 0 else 0.0
-    return TrainResult(trained, outcome.losses, outcome.step, outcome.reason, mode, outcome.seconds, pace)
+    return TrainResult(trained, outcome.losses, outcome.step, outcome.reason, mode, outcome.seconds, pace,
+                       outcome.trace)

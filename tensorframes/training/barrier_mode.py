@@ -39,19 +39,21 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.util import InheritableThread
 
 from tensorframes.errors import AllreduceError, BarrierSlotsError, EmptyDataFrameError, StageTimeoutError
-from tensorframes.training import allreduce, faults, rendezvous
+from tensorframes.training import allreduce, faults, rendezvous, spill
 from tensorframes.training.allreduce import Mesh
 from tensorframes.training.channel import ProgressClient, ProgressServer
 from tensorframes.training.options import BarrierOptions
 from tensorframes.training.loop import Outcome, StopRule, run_steps
 from tensorframes.training.program import TrainingProgram, fed_columns
 from tensorframes.training.progress import Progress, StepInfo
-from tensorframes.training.replica import Replica, TrainingSession, load_partition
+from tensorframes.training.replica import Replica, TrainingSession, load_or_spill, partition_rows
 from tensorframes.training.results import RELAYED, SCHEMA, payloads, result_batch
 from tensorframes.training.schedule import Schedule
 from tensorframes.training.snapshot import Snapshot
 from tensorframes.training.spec import TrainingSpec
 
+#: What each task reports about itself: wall-clock times (time.time()) and its worker's resident bytes.
+TRACE = ("started", "loaded", "met", "trained", "rss", "peak_rss")
 _INTERRUPT_WAIT = 60.0  # seconds to wait for an interrupted stage to end
 _SLOTS_HINT = ("barrier training runs one task per partition, all at the same time: repartition the DataFrame "
                "to at most as many partitions as there are free task slots (df.repartition(n) or df.coalesce(n)), "
@@ -87,6 +89,7 @@ def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, s
         every = progress.checkpoint_every if progress.checkpoint_dir else None
         job = BarrierJob(program, spec, start.to_bytes(), every, token, server.address, way, options)
         frame = fed_columns(df, program).mapInArrow(partial(_task, job), SCHEMA, barrier=True).repartition(1)
+        submitted = time.time()
         results = payloads(_collect_reporting(spark, frame, server, progress, f"tensorframes-{token.hex()}",
                                               options.deadlines.silence))
     if not results:  # no partitions, so no tasks
@@ -94,7 +97,7 @@ def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, s
     final = Snapshot.from_bytes(results[0])
     meta = final.meta
     outcome = Outcome(meta["start"], final.step, [float(x) for x in final.losses], meta["reason"], meta["rows"],
-                      meta["seconds"])
+                      meta["seconds"], {"submitted": submitted, "tasks": meta["tasks"]})
     _replay(progress, outcome, job.spec.schedule(meta["counts"]))
     return outcome, tuple(meta["counts"]), final.state
 
@@ -232,6 +235,8 @@ def _task(job: BarrierJob, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Rec
 
     context = BarrierTaskContext.get()
     rank, size = context.partitionId(), len(context.getTaskInfos())
+    spill.reset_peak()
+    trace = {"started": time.time(), "rss": spill.resident_bytes()[0]}
     faults.maybe_vanish()
     deadlines = job.options.deadlines
     with ExitStack() as stack:
@@ -244,33 +249,37 @@ def _task(job: BarrierJob, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Rec
                     "host": host, "port": port}
             conn = stack.enter_context(rendezvous.join_driver(job.driver, job.token, join, deadlines.rendezvous))
             columns, error = _load(batches, job)  # the others join meanwhile
+            trace["loaded"] = time.time()
             nonce, addresses = rendezvous.await_peers(conn, rank, began + deadlines.rendezvous, deadlines.rendezvous)
             client = ProgressClient(conn if rank == 0 else None)
         else:
             with ThreadPoolExecutor(1) as pool:  # the ~1 s allGather overlaps loading the partition
                 gathered = pool.submit(rendezvous.allgather_peers, context, rank, port)
                 columns, error = _load(batches, job)
+                trace["loaded"] = time.time()
                 nonce, addresses = job.token, gathered.result()
             client = ProgressClient.connect(job.driver, job.token) if rank == 0 else ProgressClient(None)
         stack.callback(client.close)
         comm = stack.enter_context(Mesh.connect(rank, addresses, listener, nonce, deadlines.allreduce,
                                                 job.options.allreduce))
-        yield from _train(job, comm, client, columns, error)
+        trace["met"] = time.time()
+        yield from _train(job, comm, client, columns, error, trace)
 
 
 def _load(batches: Iterator[pa.RecordBatch], job: BarrierJob) -> tuple[list[np.ndarray] | None, Exception | None]:
     try:
-        return load_partition(batches, job.program.feeds), None
+        return load_or_spill(batches, job.program.feeds, job.options.spill_bytes), None
     except RELAYED as e:
         return None, e
 
 
 def _train(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np.ndarray] | None,
-           error: Exception | None) -> Iterator[pa.RecordBatch]:
-    """Agree on the rows per partition (and on stopping if any task could not load its rows), then train."""
+           error: Exception | None, trace: dict) -> Iterator[pa.RecordBatch]:
+    """Agree on the rows per partition (and on stopping if any task could not load its rows), then train;
+    rank 0 returns the state and every task's ``trace`` (times, resident bytes)."""
     rank, size = comm.rank, comm.size
     head = np.zeros(2 * size)  # rows per rank, then error flags
-    head[rank] = len(columns[0]) if columns else 0
+    head[rank] = partition_rows(columns) if columns is not None else 0
     head[size + rank] = error is not None
     head = comm.allreduce(head)
     counts = tuple(int(c) for c in head[:size])
@@ -290,10 +299,19 @@ def _train(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np
         if rank == 0:
             yield result_batch(0, error=e)
         return
+    trace["trained"], trace["peak_rss"] = time.time(), spill.resident_bytes()[1]
+    traces = comm.allreduce(_placed([trace[k] for k in TRACE], rank, size)).reshape(size, len(TRACE))
     if rank == 0:
         meta = {"start": outcome.start, "reason": outcome.reason, "rows": outcome.rows, "seconds": outcome.seconds,
-                "counts": counts}
+                "counts": counts, "tasks": [dict(zip(TRACE, t.tolist())) for t in traces]}
         yield result_batch(0, Snapshot(outcome.step, np.array(outcome.losses), session.state(), meta).to_bytes())
+
+
+def _placed(values: list[float], rank: int, size: int) -> np.ndarray:
+    """``values`` at this rank's place in a vector of every rank's, zeros elsewhere (to allreduce)."""
+    out = np.zeros((size, len(values)))
+    out[rank] = values
+    return out.ravel()
 
 
 def _steps(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np.ndarray],

@@ -182,6 +182,36 @@ def test_spark_ml_summaries_still_work_after_a_barrier_training(frames):
     assert LogisticRegression(maxIter=5).fit(vectors).summary.accuracy > 0.8  # the summary ships the session
 
 
+# -- data larger than memory ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def big_partition(spark):
+    """300,000 x 10 rows in one partition, made in Spark (26 MB of fed columns); (frame, fed bytes)."""
+    x = F.array(*[F.randn(seed=i) for i in range(cases.FEATURES)])
+    df = spark.range(300_000, numPartitions=1).select(x.alias("x")).withColumn(
+        "y", sum(F.col("x")[i] * (i - 4.5) for i in range(cases.FEATURES)) + F.randn(seed=99))
+    df = tfs.append_shape(df, "x", [None, cases.FEATURES]).cache()
+    df.count()
+    yield df, 300_000 * (cases.FEATURES + 1) * 8
+    df.unpersist()
+
+
+@pytest.mark.parametrize("batch_size", [None, 30_000], ids=["full_batch", "mini_batches"])
+def test_a_partition_larger_than_its_memory_is_spilled_and_trains_to_the_same_values(big_partition, batch_size):
+    df, data = big_partition
+
+    def run(spill_bytes):
+        model = cases.Model(cases.FEATURES)
+        result = trained(model, df, tf.train.AdamOptimizer(0.1), steps=3, batch_size=batch_size,
+                         spill_bytes=spill_bytes)
+        (task,) = result.trace["tasks"]
+        return model.values(), task["peak_rss"] - task["rss"]
+    held, held_growth = run(None)
+    spilled, spilled_growth = run(2 << 20)
+    assert_close(spilled, held, rtol=1e-12)
+    assert held_growth > data  # in memory: the Arrow batches and their numpy copy
+    assert spilled_growth < data / 2, (spilled_growth, held_growth)
+
+
 # -- progress, early stopping, checkpoints, mini-batches --------------------------------------
 def test_every_step_is_logged_and_reported_while_the_barrier_stage_runs(frames, caplog):
     model = cases.Model(cases.FEATURES)
