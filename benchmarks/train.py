@@ -28,10 +28,11 @@ For linear and for logistic regression (no regularization, with intercept):
 
 Every timed case runs ``--repeat`` times in turns after one warm-up of each;
 best and median are shown. ``--rows`` changes the size; ``--big-rows``
-(e.g. 10000000) adds the side-by-side rows on that many rows too (the
-driver JVM gets ``--driver-memory``, default 6g, to cache them).
+(e.g. 10000000) adds the side-by-side rows on that many rows too,
+``--big-repeat`` times (the driver JVM gets ``--driver-memory``, default
+6g, to cache them).
 
-    python benchmarks/train.py [--rows 1000000] [--repeat 5] [--big-rows 10000000]
+    python benchmarks/train.py [--rows 1000000] [--repeat 5] [--big-rows 10000000 --big-repeat 2]
 """
 from __future__ import annotations
 
@@ -183,6 +184,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--big-rows", type=int, default=None)
+    parser.add_argument("--big-repeat", type=int, default=2, help="runs of each case on --big-rows")
     parser.add_argument("--driver-memory", default="6g")
     args = parser.parse_args()
     spark = tfs.get_spark(master="local[2]", **{"spark.driver.memory": args.driver_memory})
@@ -197,7 +199,8 @@ def main() -> None:
         vectors = df.select(array_to_vector("x").alias("features"), "linear", "logistic").cache()
         vectors.count()
         for kind in ("linear", "logistic"):
-            row, barrier_step, phase = compare(kind, df, vectors, xs, labels[kind], args.repeat, size)
+            repeat = args.repeat if size == args.rows else args.big_repeat
+            row, barrier_step, phase = compare(kind, df, vectors, xs, labels[kind], repeat, size)
             rows.append(row)
             phases.append(phase)
             if size == args.rows:

@@ -8,8 +8,7 @@ around a ring. :meth:`Mesh.allreduce` then uses
 - the star for small vectors (one round trip: the others send their vector,
   rank 0 adds them up and sends the total back; 2 messages of latency, but
   rank 0 moves ``2 (N - 1)`` vectors), and
-- the ring for large ones (:data:`RING_MIN_BYTES` and up, 3 or more
-  tasks): a pipelined reduce along ``0 -> 1 -> ... -> N-1`` in segments of
+- the ring for large ones (:data:`RING_MIN_BYTES` and up): a pipelined reduce along ``0 -> 1 -> ... -> N-1`` in segments of
   :data:`SEGMENT_BYTES`, rank ``r`` adding its own vector to the partial sum
   of ranks ``0..r-1`` it receives, then the total handed on around the ring
   from rank ``N-1``. Every link carries each byte of the vector twice,
@@ -47,7 +46,7 @@ from tensorframes.errors import AllreduceError
 
 #: Seconds a task waits for a peer in one allreduce before it fails (a step's compute included).
 TIMEOUT = 600.0
-#: Vectors of this many bytes and more go around the ring (3 tasks and more); smaller ones through rank 0.
+#: Vectors of this many bytes and more go around the ring; smaller ones through rank 0 (benchmarks/README.md).
 RING_MIN_BYTES = 1 << 20
 #: Bytes per message of the ring's pipeline.
 SEGMENT_BYTES = 1 << 18
@@ -72,14 +71,14 @@ def open_listener() -> socket.socket:
 def choose(nbytes: int, size: int, scheme: str = "auto") -> str:
     """The scheme that sums a vector of ``nbytes`` over ``size`` tasks: ``"star"`` or ``"ring"``.
 
-    >>> choose(8 * 10**3, 4), choose(8 * 10**7, 4), choose(8 * 10**7, 2)
+    >>> choose(8 * 10**3, 4), choose(8 * 10**7, 4), choose(8 * 10**7, 1)
     ('star', 'ring', 'star')
     """
     if scheme not in SCHEMES:
         raise ValueError(f"allreduce must be one of {SCHEMES}, found {scheme!r}")
     if scheme != "auto":
         return scheme
-    return "ring" if size > 2 and nbytes >= RING_MIN_BYTES else "star"
+    return "ring" if size > 1 and nbytes >= RING_MIN_BYTES else "star"
 
 
 class Mesh:

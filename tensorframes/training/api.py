@@ -99,7 +99,7 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     (defaults: 120 s for the tasks to meet, 600 s for a peer in an
     allreduce, 900 s of silence before the driver gives up); ``allreduce``
     is ``"auto"`` (through rank 0 for small models, around a ring from 1 MiB
-    of gradients on 3 tasks or more), ``"star"`` or ``"ring"``: the values are
+    of gradients), ``"star"`` or ``"ring"``: the values are
     the same bits either way. A partition whose fed columns take more than
     ``spill_bytes`` (default 1 GiB; None: never) is written to a local Arrow
     IPC file and memory-mapped instead of held in the Python heap.

@@ -75,6 +75,20 @@ def test_linear_regression_equals_single_process_training(frames, linear, mode, 
     assert_close(model.values(), cases.reference(cases.FEATURES, False, tf.train.LBFGSOptimizer, 6, *linear))
 
 
+@pytest.mark.parametrize("partitions", [1, 2])
+def test_the_ring_and_the_spilled_path_equal_single_process_training(frames, linear, partitions):
+    model = cases.Model(cases.FEATURES)
+    trained(model, frames("linear", partitions), tf.train.LBFGSOptimizer(), steps=6, allreduce="ring", spill_bytes=0)
+    assert_close(model.values(), cases.reference(cases.FEATURES, False, tf.train.LBFGSOptimizer, 6, *linear))
+
+
+def test_deadlines_are_checked_before_any_job():
+    with pytest.raises(ValueError, match="silence .* must exceed"):
+        tfs.Deadlines(rendezvous=10, allreduce=30, silence=20)
+    with pytest.raises(ValueError, match="rendezvous must be a number of seconds"):
+        tfs.Deadlines(rendezvous=0)
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("partitions", [1, 2])
 def test_logistic_regression_on_churn_equals_single_process_training(frames, churn, mode, partitions):

@@ -54,7 +54,8 @@ def test_every_rank_gets_the_same_bits_as_adding_in_rank_order(monkeypatch, sche
 def test_large_vectors_go_around_the_ring_small_ones_through_rank_0():
     assert allreduce.choose(allreduce.RING_MIN_BYTES, 3) == "ring"
     assert allreduce.choose(allreduce.RING_MIN_BYTES - 8, 3) == "star"
-    assert allreduce.choose(10 ** 8, 2) == "star"  # two tasks: the star moves the same bytes in fewer messages
+    assert allreduce.choose(10 ** 8, 2) == "ring"  # two tasks: the same bytes, but pipelined
+    assert allreduce.choose(10 ** 8, 1) == "star"
     with pytest.raises(ValueError, match="allreduce must be one of"):
         allreduce.choose(8, 2, "tree")
 
