@@ -21,8 +21,10 @@ from tensorframes.training import results
 from tensorframes.training.allreduce import add_in_order
 from tensorframes.training.loop import CONVERGED, EARLY_STOPPING, STEPS, StopRule, run_steps
 from tensorframes.training.program import compile_training
-from tensorframes.training.replica import Replica, TrainingSession, load_partition
+from tensorframes.training.replica import Replica, TrainingSession, load_or_spill, load_partition, partition_rows
 from tensorframes.training.schedule import Schedule
+from tensorframes.training import spill
+from tensorframes.training.spill import SpilledColumns
 from tensorframes.training.snapshot import Snapshot, load_checkpoint, save_checkpoint
 
 RNG = np.random.default_rng(7)
@@ -172,6 +174,32 @@ def test_load_partition_concatenates_batches_and_numbers_rows_across_them():
     short = pa.RecordBatch.from_pydict({"x": [[1.0, 2.0]], "y": [1.0]})
     with pytest.raises(ShapeMismatchError, match="'x'"):
         load_partition(iter([short]), program.feeds)
+
+
+def arrow_batches(size: int = 7) -> list[pa.RecordBatch]:
+    """X, Y as Arrow batches of `size` rows."""
+    return [pa.RecordBatch.from_pydict({"x": [list(r) for r in X[a:a + size]], "y": Y[a:a + size]})
+            for a in range(0, len(X), size)]
+
+
+def test_a_partition_above_spill_bytes_is_spilled_and_sums_as_in_memory(monkeypatch):
+    monkeypatch.setattr(spill, "_MIN_CHUNK_BYTES", 600)  # chunks of a few batches
+    program = program_for(OPTIMIZERS["gd"])
+    held = load_or_spill(iter(arrow_batches()), program.feeds, None)
+    spilled = load_or_spill(iter(arrow_batches()), program.feeds, 500)
+    assert isinstance(spilled, SpilledColumns) and not isinstance(held, SpilledColumns)
+    assert len(list(spilled.chunks())) > 1  # several chunks, summed in order
+    assert partition_rows(spilled) == partition_rows(held) == len(X)
+    session = TrainingSession(program)
+    np.testing.assert_allclose(spilled.sums(session, slice(None)), session.sums(held), rtol=1e-13)
+    rows = np.random.default_rng(1).permutation(len(X))[:17]  # a mini-batch, in the schedule's order
+    np.testing.assert_array_equal(spilled.sums(session, rows), session.sums([c[rows] for c in held]))
+
+
+def test_a_spilled_partition_reports_bad_cells_at_load_time_with_their_row():
+    bad = pa.RecordBatch.from_pydict({"x": [[1.0, 2.0, 3.0]], "y": pa.array([None], pa.float64())})
+    with pytest.raises(NullValueError, match="row 60"):
+        load_or_spill(iter(arrow_batches() + [bad]), program_for(OPTIMIZERS["gd"]).feeds, 0)
 
 
 def test_an_empty_partition_loads_as_empty_arrays():
