@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 import engine as tf
-from tensorframes.errors import (CheckpointError, LossError, NullValueError, PlaceholderTypeError,
+from tensorframes.errors import (AllreduceError, CheckpointError, LossError, NullValueError, PlaceholderTypeError,
                                  ShapeMismatchError, UnboundPlaceholderError)
 from tensorframes.frames import PandasColumns
 from tensorframes.training import results
@@ -27,6 +27,7 @@ from tensorframes.training import spill
 from tensorframes.training.spill import SpilledColumns
 from tensorframes.training.snapshot import Snapshot, load_checkpoint, save_checkpoint
 
+TOKEN = b"0123456789abcdef"
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((60, 3))
 Y = X @ np.array([1.5, -2.0, 0.5]) + 0.25 + 0.1 * RNG.standard_normal(60)
@@ -330,3 +331,36 @@ def test_float32_models_train_too():
         session.run(train_op, {x: x32, y: y32})
     assert state["w"].dtype == np.float32
     np.testing.assert_allclose(state["w"], session.run(w), rtol=1e-5)
+
+
+# -- a barrier task's end --------------------------------------------------------------------
+class LosingComm:
+    """A Mesh stand-in for rank 0 of 2 whose peer is lost after the first allreduce."""
+
+    rank, size = 0, 2
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def allreduce(self, vector, midway=None):
+        self.calls += 1
+        if self.calls > 1:
+            raise AllreduceError("rank 0 lost rank 1: it closed the connection")
+        return np.asarray(vector) * 2
+
+
+def test_a_task_that_lost_a_peer_fails_instead_of_reporting_a_result():
+    """Were the lost peer relayed as a result, the task would succeed: Spark keeps a successful task's
+    output when it retries a barrier stage and relaunches only the others, which then wait for a peer
+    that never comes (the CI hang)."""
+    from tensorframes.training.barrier_mode import BarrierJob, _train
+    from tensorframes.training.channel import ProgressClient
+    from tensorframes.training.options import BarrierOptions
+    from tensorframes.training.spec import TrainingSpec
+
+    program = program_for(OPTIMIZERS["gd"])
+    spec = TrainingSpec(steps=3)
+    start = Snapshot(0, np.zeros(0), TrainingSession(program).state(), spec.meta).to_bytes()
+    job = BarrierJob(program, spec, start, None, TOKEN, ("127.0.0.1", 1), "driver", BarrierOptions())
+    with pytest.raises(AllreduceError, match="lost rank 1"):
+        list(_train(job, LosingComm(), ProgressClient(None), [X, Y], None, {}))
