@@ -39,12 +39,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.util import InheritableThread
 
 from tensorframes.errors import AllreduceError, BarrierSlotsError, EmptyDataFrameError, StageTimeoutError
+from tensorframes.spark_columns import fed_columns
 from tensorframes.training import allreduce, faults, rendezvous, spill
 from tensorframes.training.allreduce import Mesh
 from tensorframes.training.channel import ProgressClient, ProgressServer
 from tensorframes.training.options import BarrierOptions
 from tensorframes.training.loop import Outcome, StopRule, run_steps
-from tensorframes.training.program import TrainingProgram, fed_columns
+from tensorframes.training.program import TrainingProgram
 from tensorframes.training.progress import Progress, StepInfo
 from tensorframes.training.replica import Replica, TrainingSession, load_or_spill, partition_rows
 from tensorframes.training.results import RELAYED, SCHEMA, payloads, result_batch
@@ -80,7 +81,8 @@ def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, s
                   ) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
     """Run the training; the outcome, the rows per partition and the final state."""
     spark = df.sparkSession
-    check_slots(fed_columns(df, program))
+    data, program = fed_columns(df, program)
+    check_slots(data)
     token = secrets.token_bytes(16)
     host = spark.conf.get("spark.driver.host", None) or socket.gethostname()
     way = rendezvous.choose_rendezvous(spark)
@@ -88,7 +90,7 @@ def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, s
     with ProgressServer(host, token, meeting.join if meeting else None) as server:
         every = progress.checkpoint_every if progress.checkpoint_dir else None
         job = BarrierJob(program, spec, start.to_bytes(), every, token, server.address, way, options)
-        frame = fed_columns(df, program).mapInArrow(partial(_task, job), SCHEMA, barrier=True).repartition(1)
+        frame = data.mapInArrow(partial(_task, job), SCHEMA, barrier=True).repartition(1)
         submitted = time.time()
         results = payloads(_collect_reporting(spark, frame, server, progress, f"tensorframes-{token.hex()}",
                                               options.deadlines.silence))
