@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import csv
 import json
 import math
 from functools import reduce
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -89,11 +90,14 @@ def fit_features(train: DataFrame, numeric: list[str], categorical: list[str]) -
     """
     indexed = [f"{c}_index" for c in categorical]
     onehot = [f"{c}_onehot" for c in categorical]
-    return Pipeline(stages=[
+    encoding = [
         StringIndexer(inputCols=categorical, outputCols=indexed, stringOrderType="alphabetAsc"),
         # dropLast (the default) keeps k-1 columns for k levels: with an
         # intercept, the coefficients are then unique.
         OneHotEncoder(inputCols=indexed, outputCols=onehot),
+    ] if categorical else []
+    return Pipeline(stages=[
+        *encoding,
         VectorAssembler(inputCols=numeric + onehot, outputCol="raw_features"),
         StandardScaler(inputCol="raw_features", outputCol="features", withMean=True, withStd=True),
     ]).fit(train)
@@ -175,6 +179,28 @@ def _format_column(values: list[Any]) -> list[str]:
     else:
         spec = ".3e"
     return [format(v, spec) if _is_number(v) else str(v) for v in values]
+
+
+def save_plot(stem: Path, columns: dict[str, Sequence[Any]], draw: Callable[[Any], None]) -> Path:
+    """A figure as ``stem.png``, drawn by ``draw(axes)``, when matplotlib is installed; else ``columns``
+    (equal lengths, one CSV column each) as ``stem.csv``. The path written."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")  # no display needed
+        import matplotlib.pyplot as plt
+    except ImportError:
+        path = stem.with_suffix(".csv")
+        with open(path, "w", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(list(columns))
+            out.writerows(zip(*columns.values()))
+        return path
+    fig, ax = plt.subplots(figsize=(8, 5))
+    draw(ax)
+    path = stem.with_suffix(".png")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def print_result(**figures: Any) -> None:

@@ -279,7 +279,14 @@ class _Classifier(_Estimator):
 
 
 class _Linear:
-    """Weights as scikit-learn's linear models name them."""
+    """No hidden layers; weights as scikit-learn's linear models name them."""
+
+    _hidden_layers = False
+
+    def __init__(self, optimizer: str = "adagrad", learning_rate: float = 0.1, batch_size: Optional[int] = 32,
+                 steps: Optional[int] = 200, epochs: Optional[int] = None, seed: Optional[int] = 0) -> None:
+        self.optimizer, self.learning_rate, self.batch_size = optimizer, learning_rate, batch_size
+        self.steps, self.epochs, self.seed = steps, epochs, seed
 
     def _set_weights(self, kernels: list[str], biases: list[str]) -> None:
         kernel, bias = self._net.variables([kernels[0], biases[0]])
@@ -289,9 +296,16 @@ class _Linear:
 
 
 class _Deep:
-    """Weights as scikit-learn's MLPs name them: one kernel and one bias per layer."""
+    """Hidden layers; weights as scikit-learn's MLPs name them: one kernel and one bias per layer."""
 
     _hidden_layers = True
+
+    def __init__(self, hidden_units: tuple = (10,), activation: str = "relu", dropout: Optional[float] = None,
+                 optimizer: str = "adagrad", learning_rate: float = 0.1, batch_size: Optional[int] = 32,
+                 steps: Optional[int] = 200, epochs: Optional[int] = None, seed: Optional[int] = 0) -> None:
+        self.hidden_units, self.activation, self.dropout = hidden_units, activation, dropout
+        self.optimizer, self.learning_rate, self.batch_size = optimizer, learning_rate, batch_size
+        self.steps, self.epochs, self.seed = steps, epochs, seed
 
     def _set_weights(self, kernels: list[str], biases: list[str]) -> None:
         self.coefs_ = self._net.variables(kernels)
@@ -318,13 +332,6 @@ class LinearRegressor(_Linear, _Regressor):
     array([3.])
     """
 
-    _hidden_layers = False
-
-    def __init__(self, optimizer: str = "adagrad", learning_rate: float = 0.1, batch_size: Optional[int] = 32,
-                 steps: Optional[int] = 200, epochs: Optional[int] = None, seed: Optional[int] = 0) -> None:
-        self.optimizer, self.learning_rate, self.batch_size = optimizer, learning_rate, batch_size
-        self.steps, self.epochs, self.seed = steps, epochs, seed
-
 
 class LinearClassifier(_Linear, _Classifier):
     """Logistic (two classes) or softmax (more) regression trained by gradient steps
@@ -337,13 +344,6 @@ class LinearClassifier(_Linear, _Classifier):
     >>> LinearClassifier().fit(x, ["no", "no", "yes", "yes"]).predict([[-3.0], [3.0]]).tolist()
     ['no', 'yes']
     """
-
-    _hidden_layers = False
-
-    def __init__(self, optimizer: str = "adagrad", learning_rate: float = 0.1, batch_size: Optional[int] = 32,
-                 steps: Optional[int] = 200, epochs: Optional[int] = None, seed: Optional[int] = 0) -> None:
-        self.optimizer, self.learning_rate, self.batch_size = optimizer, learning_rate, batch_size
-        self.steps, self.epochs, self.seed = steps, epochs, seed
 
 
 class DNNRegressor(_Deep, _Regressor):
@@ -361,13 +361,6 @@ class DNNRegressor(_Deep, _Regressor):
     True
     """
 
-    def __init__(self, hidden_units: tuple = (10,), activation: str = "relu", dropout: Optional[float] = None,
-                 optimizer: str = "adagrad", learning_rate: float = 0.1, batch_size: Optional[int] = 32,
-                 steps: Optional[int] = 200, epochs: Optional[int] = None, seed: Optional[int] = 0) -> None:
-        self.hidden_units, self.activation, self.dropout = hidden_units, activation, dropout
-        self.optimizer, self.learning_rate, self.batch_size = optimizer, learning_rate, batch_size
-        self.steps, self.epochs, self.seed = steps, epochs, seed
-
 
 class DNNClassifier(_Deep, _Classifier):
     """A feed-forward network for classification (skflow's TensorFlowDNNClassifier).
@@ -382,13 +375,6 @@ class DNNClassifier(_Deep, _Classifier):
     >>> xor.fit(x, x[:, 0] != x[:, 1]).predict(x[:4]).tolist()
     [False, True, True, False]
     """
-
-    def __init__(self, hidden_units: tuple = (10,), activation: str = "relu", dropout: Optional[float] = None,
-                 optimizer: str = "adagrad", learning_rate: float = 0.1, batch_size: Optional[int] = 32,
-                 steps: Optional[int] = 200, epochs: Optional[int] = None, seed: Optional[int] = 0) -> None:
-        self.hidden_units, self.activation, self.dropout = hidden_units, activation, dropout
-        self.optimizer, self.learning_rate, self.batch_size = optimizer, learning_rate, batch_size
-        self.steps, self.epochs, self.seed = steps, epochs, seed
 
 
 for _cls, _dropout in ((LinearRegressor, ""), (LinearClassifier, ""),
