@@ -12,14 +12,15 @@ times the growth), one month ahead:
 
 - a linear model trained with ``tfs.train`` (L-BFGS, exact least squares),
 - a small network, ``engine.learn.DNNRegressor`` trained on the DataFrame
-  through ``tensorframes.ml.learn_stage`` (``tfs.train`` again),
+  through ``tensorframes.ml.learn_stage`` (``tfs.train`` again), for as
+  many epochs as did best on the last training months (validation),
 - the seasonal-naive forecast (same month last year) and Spark MLlib's
   LinearRegression and GBTRegressor on the same features.
 
 The last ``--test-months`` months are held out; the table gives MAE and
 MAPE there, and the forecasts go to a PNG (a CSV without matplotlib).
 
-    python examples/08_demand_forecasting.py [--test-months 24] [--epochs 300] [--master URL]
+    python examples/08_demand_forecasting.py [--test-months 24] [--epochs 25,50,100,200] [--master URL]
 """
 from __future__ import annotations
 
@@ -88,6 +89,24 @@ def linear_forecaster(df: DataFrame, steps: int) -> tuple[tf.Graph, tf.Session, 
     return graph, sess, predicted
 
 
+def network_stage(epochs: int, mode: str):
+    """The small network: engine.learn's DNNRegressor, trained on the DataFrame by tfs.train (learn_stage)."""
+    return learn_stage(DNNRegressor(hidden_units=(8,), activation="tanh", optimizer="adam", learning_rate=0.01,
+                                    batch_size=32, steps=None, epochs=epochs, seed=0), labelCol="growth", mode=mode)
+
+
+def choose_epochs(train: DataFrame, candidates: list[int], months: int, mode: str) -> int:
+    """The network's training length with the lowest MAE on the last ``months`` training months,
+    trained on the months before them (a network this size overfits 200 months if trained too long)."""
+    earlier, later = split_last(train, months)
+    earlier = _common.for_training(earlier, earlier.columns)
+    found = {n: errors(forecasts(network_stage(n, mode).fit(earlier).transform(later), "f"), ["f"])["f"]["mae"]
+             for n in candidates}
+    _common.print_table(f"the network's epochs, validated on the last {months} training months",
+                        ["epochs", "validation MAE"], list(found.items()))
+    return min(found, key=found.get)
+
+
 def forecasts(scored: DataFrame, name: str) -> DataFrame:
     """``month``, ``sales`` and the sales forecast ``name`` from a column ``prediction`` of growth."""
     return scored.select("month", "sales", (F.col("a_year_ago") * F.exp(F.col("prediction") / 100)).alias(name))
@@ -104,11 +123,12 @@ def errors(df: DataFrame, columns: list[str]) -> dict[str, dict[str, float]]:
 def save_forecasts(history: pd.DataFrame, table: pd.DataFrame, names: list[str], stem: Path) -> Path:
     def draw(ax) -> None:
         ax.plot(history["month"], history["sales"], color="black", label="sales (actual)")
-        for name in names:
-            ax.plot(table["month"], table[name], marker=".", label=name)
+        for name in names:  # MLlib's linear forecasts are tfs.train's: dashed, so both show
+            ax.plot(table["month"], table[name], marker=".", label=name,
+                    linestyle="--" if name == "mllib_linear" else "-")
         ax.set(xlabel="month", ylabel="turnover index (2015 = 100)",
                title="euro-area electrical equipment: one-month-ahead forecasts of the held-out months")
-        ax.legend(loc="lower left")
+        ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))  # beside the plot, off the curves
 
     return _common.save_plot(stem, {c: table[c].tolist() for c in ["month", "sales", *names]}, draw)
 
@@ -116,7 +136,8 @@ def save_forecasts(history: pd.DataFrame, table: pd.DataFrame, names: list[str],
 def main() -> None:
     args = _common.parse_args(__doc__, test_months=(24, 24, "months held out at the end"),
                               steps=(100, 30, "L-BFGS steps at most (linear model)"),
-                              epochs=(300, 60, "passes over the data (network)"),
+                              epochs=("25,50,100,200", "25,50", "the network's passes over the data to choose "
+                                      "from, by validation on the last training months"),
                               mode=("barrier", "barrier", "how tfs.train runs: barrier or driver"),
                               out=(Path("demand_forecasts"), Path("demand_forecasts"),
                                    "forecast plot, without suffix (.png or .csv is added)"))
@@ -131,9 +152,8 @@ def main() -> None:
     graph, sess, predicted = linear_forecaster(train, args.steps)
     with graph.as_default(), sess.as_default():
         linear = forecasts(tfs.map_blocks(predicted, test), "linear")
-    network = learn_stage(DNNRegressor(hidden_units=(8,), activation="tanh", optimizer="adam", learning_rate=0.01,
-                                       batch_size=32, steps=None, epochs=args.epochs, seed=0),
-                          labelCol="growth", mode=args.mode).fit(train)
+    epochs = choose_epochs(train, [int(n) for n in args.epochs.split(",")], args.test_months, args.mode)
+    network = network_stage(epochs, args.mode).fit(train)
     runs = {"linear": linear, "network": forecasts(network.transform(test), "network")}
     for name, mllib in (("mllib_linear", LinearRegression(labelCol="growth")),
                         ("mllib_gbt", GBTRegressor(labelCol="growth", seed=0))):
@@ -152,7 +172,7 @@ def main() -> None:
     history = months.where(F.col("month") >= F.add_months(F.lit(first), -36)).orderBy("month").toPandas()
     path = save_forecasts(history, table.orderBy("month").toPandas(), names, args.out)
     print(f"\nforecasts: {path}")
-    _common.print_result(**figures, test_months=args.test_months, plot_file=str(path))
+    _common.print_result(**figures, test_months=args.test_months, network_epochs=epochs, plot_file=str(path))
 
 
 if __name__ == "__main__":

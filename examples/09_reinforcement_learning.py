@@ -186,12 +186,13 @@ def train(trainer: Trainer, updates: int, eval_every: int, tasks: int) -> tuple[
     return curve, len(curve), time.perf_counter() - start
 
 
-def time_cores(trained: Trainer, done: int, timed: int) -> dict[int, tuple[float, dict]]:
-    """``timed`` more updates after the ``done`` ones, from the trained state (long episodes: the work that parallelism
-    speeds up) with the episodes played by 1 and by 2 tasks: {tasks: (seconds, weights after)}."""
+def time_cores(trained: Trainer, done: int, timed: int, episodes: int) -> dict[int, tuple[float, dict]]:
+    """``timed`` more updates of ``episodes`` episodes after the ``done`` ones, from the trained state
+    (long episodes: the work that parallelism speeds up), with the episodes played by 1 and by 2
+    tasks: {tasks: (seconds, weights after)}."""
     results = {}
     for tasks in (1, 2):
-        trainer = Trainer(trained.spark, trained.program, trained.episodes, trained.seed)
+        trainer = Trainer(trained.spark, trained.program, episodes, trained.seed)
         trainer.session.load(trained.session.state())
         start = time.perf_counter()
         for update in range(done, done + timed):
@@ -218,7 +219,8 @@ def main() -> None:
         __doc__, updates=(300, 4, "updates at most"), episodes=(16, 8, "episodes per update"),
         hidden=(32, 16, "hidden units of the policy and of the baseline"),
         learning_rate=(0.01, 0.01, "Adam's learning rate"), eval_every=(10, 4, "updates between evaluations"),
-        timed=(10, 1, "updates timed with 1 and with 2 tasks"), seed=(0, 0, "seed of every episode"),
+        timed=(5, 1, "updates timed with 1 and with 2 tasks"),
+        timed_episodes=(64, 8, "episodes per timed update"), seed=(0, 0, "seed of every episode"),
         out=(Path("cartpole_returns"), Path("cartpole_returns"), "learning curve file, without suffix"))
     spark = _common.start_spark(args, "09_reinforcement_learning")
     tasks = spark.sparkContext.defaultParallelism
@@ -227,7 +229,7 @@ def main() -> None:
     curve, updates, seconds = train(trainer, args.updates, args.eval_every, tasks)
     eval_return = trainer.evaluate(1, tasks)  # fresh seeds: not the episodes that stopped the training
     path = save_curve(curve, args.out)
-    timed = time_cores(trainer, updates, args.timed)
+    timed = time_cores(trainer, updates, args.timed, args.timed_episodes)
     difference = max(float(np.max(np.abs(timed[1][1][k] - timed[2][1][k]))) for k in timed[1][1])
 
     _common.print_table(f"CartPole-v1: {updates} updates of {args.episodes} episodes in {tasks} tasks, "
@@ -235,7 +237,8 @@ def main() -> None:
                         ["", "mean return"],
                         [("first update's episodes", curve[0][1]), ("last update's episodes", curve[-1][1]),
                          (f"greedy policy, {EVAL_EPISODES} fresh episodes", eval_return)])
-    _common.print_table(f"{args.timed} more updates from the trained policy, episodes played by 1 or 2 tasks "
+    _common.print_table(f"{args.timed} more updates of {args.timed_episodes} episodes from the trained policy, "
+                        f"played by 1 or 2 tasks "
                         f"(weights differ by at most {difference:.1e})",
                         ["tasks (executor cores)", "seconds", "seconds per update"],
                         [(n, s, s / args.timed) for n, (s, _) in timed.items()])

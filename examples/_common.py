@@ -31,14 +31,15 @@ DATA = Path(__file__).resolve().parent / "data"
 def parse_args(doc: str, **options: tuple[Any, Any, str]) -> argparse.Namespace:
     """The command line: ``--master``, ``--smoke`` and the example's own options.
 
-    Each option is ``name=(default, smoke value, help)``; with ``--smoke``
+    Each option is ``name=(default, smoke value, help)``, spelled ``--na-me`` for ``na_me``; with ``--smoke``
     (the tiny run CI checks) options not given take their smoke value.
     """
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--master", help="Spark master URL (default: local[*], or the one given to spark-submit)")
     p.add_argument("--smoke", action="store_true", help="a tiny, fast run (what CI runs)")
     for name, (default, smoke, text) in options.items():
-        p.add_argument(f"--{name}", type=type(default), help=f"{text} (default: {default}; --smoke: {smoke})")
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default),
+                       help=f"{text} (default: {default}; --smoke: {smoke})")
     args = p.parse_args()
     for name, (default, smoke, _) in options.items():
         if getattr(args, name) is None:

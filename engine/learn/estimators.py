@@ -145,13 +145,10 @@ class _Estimator:
         owner = type(self).__name__
         x = inputs.features(X, owner=owner)
         target = self._encode(inputs.targets(y, len(x), owner))
-        outputs = 1 if target.ndim == 1 or not self._regressor else target.shape[1]
-        if not self._regressor and len(self.classes_) > 2:
-            outputs = len(self.classes_)
         graph = Graph()
         with graph.as_default():
             features = placeholder(dtypes.float64, (None, x.shape[1]), name="inputs")
-            layers = self._layers(outputs)
+            layers = self._layers(self._width(target))
             masks = [placeholder(dtypes.float64, (None, layer.units), name=f"keep_{i}")
                      for i, layer in enumerate(layers[:-1])] if self._dropping() else []
             labels = placeholder(dtypes.int64 if not self._regressor else dtypes.float64,
@@ -207,6 +204,10 @@ class _Estimator:
     def _encode(self, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _width(self, target: np.ndarray) -> int:
+        """How many values the network outputs per sample."""
+        raise NotImplementedError
+
     def _loss(self, outputs: Tensor, labels: Tensor) -> Tensor:
         raise NotImplementedError
 
@@ -221,6 +222,9 @@ class _Regressor(_Estimator):
         y = inputs.values(y)
         self._single_output = y.ndim == 1
         return y[:, None] if y.ndim == 1 else y
+
+    def _width(self, target: np.ndarray) -> int:
+        return target.shape[1]
 
     def _loss(self, outputs: Tensor, labels: Tensor) -> Tensor:
         return losses.mean_squared_error(labels, outputs)
@@ -251,6 +255,9 @@ class _Classifier(_Estimator):
     def _encode(self, y: np.ndarray) -> np.ndarray:
         self.classes_, codes = inputs.labels(y)
         return codes.astype(np.int64)
+
+    def _width(self, target: np.ndarray) -> int:
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
 
     def _loss(self, outputs: Tensor, labels: Tensor) -> Tensor:
         if outputs.shape[1] == 1:
