@@ -10,9 +10,11 @@ distributed training path, and the result is a Spark ML stage: it fits in a
 (``prediction``, and ``rawPrediction``/``probability`` for classifiers) are
 what Spark ML's evaluators read.
 
->>> stage = learn_stage(DNNClassifier(hidden_units=(32,), optimizer="adam"), n_classes=2,   # doctest: +SKIP
-...                     featuresCol="features", labelCol="label")
->>> model = stage.fit(train_df)                                                            # doctest: +SKIP
+>>> from engine.learn import LinearRegressor
+>>> stage = learn_stage(LinearRegressor(optimizer="adam", learning_rate=0.1, steps=20), featuresCol="y", labelCol="x")
+>>> model = stage.fit(df)
+>>> model.transform(df).columns
+['x', 'y', 'key', 'prediction']
 """
 
 from __future__ import annotations

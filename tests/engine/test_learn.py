@@ -50,8 +50,11 @@ def diabetes():
     return StandardScaler().fit_transform(x), y
 
 
-@pytest.mark.parametrize("estimator", [LinearRegressor(), LinearClassifier(), DNNRegressor(), DNNClassifier()],
-                         ids=lambda e: type(e).__name__)
+FAST = {"optimizer": "adam", "learning_rate": 0.05, "steps": 60}  # the checks fit dozens of times
+
+
+@pytest.mark.parametrize("estimator", [LinearRegressor(**FAST), LinearClassifier(**FAST), DNNRegressor(**FAST),
+                                       DNNClassifier(**FAST)], ids=lambda e: type(e).__name__)
 def test_scikit_learn_check_estimator(estimator):
     expected = {k: v for k, v in NEEDS_SKLEARN_CLASSES.items()
                 if k != "check_supervised_y_2d" or hasattr(estimator, "predict_proba")}
