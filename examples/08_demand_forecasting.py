@@ -24,6 +24,7 @@ MAPE there, and the forecasts go to a PNG (a CSV without matplotlib).
 """
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -71,10 +72,14 @@ def with_features(months: DataFrame) -> DataFrame:
 FEATURES = [f"growth_lag_{k}" for k in LAGS] + ["growth_last_quarter"] + [f"month_{m}" for m in range(2, 13)]
 
 
-def split_last(df: DataFrame, months: int) -> tuple[DataFrame, DataFrame]:
-    """(earlier months, the last ``months`` months)."""
-    cut = df.select("month").orderBy(F.desc("month")).limit(months).agg(F.min("month")).first()[0]
-    return df.where(F.col("month") < cut), df.where(F.col("month") >= cut)
+def split_at(df: DataFrame, first: date) -> tuple[DataFrame, DataFrame]:
+    """(the months before ``first``, the months from ``first`` on)."""
+    return df.where(F.col("month") < first), df.where(F.col("month") >= first)
+
+
+def months_before(month: date, months: int) -> date:
+    """The first day of the month ``months`` months before ``month``."""
+    return (pd.Timestamp(month) - pd.DateOffset(months=months)).date()
 
 
 def linear_forecaster(df: DataFrame, steps: int) -> tuple[tf.Graph, tf.Session, tf.Tensor]:
@@ -95,10 +100,13 @@ def network_stage(epochs: int, mode: str):
                                     batch_size=32, steps=None, epochs=epochs, seed=0), labelCol="growth", mode=mode)
 
 
-def choose_epochs(train: DataFrame, candidates: list[int], months: int, mode: str) -> int:
-    """The network's training length with the lowest MAE on the last ``months`` training months,
-    trained on the months before them (a network this size overfits 200 months if trained too long)."""
-    earlier, later = split_last(train, months)
+def choose_epochs(train: DataFrame, test_from: date, candidates: list[int], months: int, mode: str) -> int:
+    """The network's training length with the lowest MAE on the last ``months`` training months (those
+    before ``test_from``), trained on the months before them (a network this size overfits 200 months
+    if trained too long)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    earlier, later = split_at(train, months_before(test_from, months))
     earlier = _common.for_training(earlier, earlier.columns)
     found = {n: errors(forecasts(network_stage(n, mode).fit(earlier).transform(later), "f"), ["f"])["f"]["mae"]
              for n in candidates}
@@ -136,14 +144,17 @@ def save_forecasts(history: pd.DataFrame, table: pd.DataFrame, names: list[str],
 def main() -> None:
     args = _common.parse_args(__doc__, test_months=(24, 24, "months held out at the end"),
                               steps=(100, 30, "L-BFGS steps at most (linear model)"),
-                              epochs=("25,50,100,200", "25,50", "the network's passes over the data to choose "
+                              epochs=("25,50,100,200", "25", "the network's passes over the data to choose "
                                       "from, by validation on the last training months"),
+                              trees=(20, 5, "trees of MLlib's GBTRegressor (its default: 20)"),
                               mode=("barrier", "barrier", "how tfs.train runs: barrier or driver"),
                               out=(Path("demand_forecasts"), Path("demand_forecasts"),
                                    "forecast plot, without suffix (.png or .csv is added)"))
     spark = _common.start_spark(args, "08_demand_forecasting")
     months = load_series(spark).cache()
-    train, test = split_last(with_features(months), args.test_months)
+    last = months.agg(F.max("month")).first()[0]
+    test_from = months_before(last, args.test_months - 1)
+    train, test = split_at(with_features(months).cache(), test_from)
     scaler = _common.fit_features(train, FEATURES, [])  # assembled and standardized on the training months
     columns = ["month", "sales", "a_year_ago", "growth", "features"]
     train = _common.for_training(scaler.transform(train), columns)
@@ -152,24 +163,24 @@ def main() -> None:
     graph, sess, predicted = linear_forecaster(train, args.steps)
     with graph.as_default(), sess.as_default():
         linear = forecasts(tfs.map_blocks(predicted, test), "linear")
-    epochs = choose_epochs(train, [int(n) for n in args.epochs.split(",")], args.test_months, args.mode)
+    epochs = choose_epochs(train, test_from, [int(n) for n in args.epochs.split(",")], args.test_months, args.mode)
     network = network_stage(epochs, args.mode).fit(train)
     runs = {"linear": linear, "network": forecasts(network.transform(test), "network")}
     for name, mllib in (("mllib_linear", LinearRegression(labelCol="growth")),
-                        ("mllib_gbt", GBTRegressor(labelCol="growth", seed=0))):
+                        ("mllib_gbt", GBTRegressor(labelCol="growth", maxIter=args.trees, seed=0))):
         runs[name] = forecasts(mllib.fit(train).transform(test), name)
     table = test.select("month", "sales", F.col("a_year_ago").alias("seasonal_naive"))
     for name, scored in runs.items():
         table = table.join(scored.drop("sales"), "month")
+    table = table.cache()  # every model's forecasts, computed once for the errors, the dates and the plot
     names = ["seasonal_naive", *runs]
     figures = errors(table, names)
 
-    first, last = table.agg(F.min("month"), F.max("month")).first()
-    _common.print_table(f"one-month-ahead forecasts of {args.test_months} held-out months ({first:%Y-%m} to "
+    _common.print_table(f"one-month-ahead forecasts of {args.test_months} held-out months ({test_from:%Y-%m} to "
                         f"{last:%Y-%m}); trained on {train.count()} months, {len(FEATURES)} features",
                         ["forecaster", "MAE", "MAPE %"],
                         [(n, f["mae"], 100 * f["mape"]) for n, f in sorted(figures.items(), key=lambda x: x[1]["mae"])])
-    history = months.where(F.col("month") >= F.add_months(F.lit(first), -36)).orderBy("month").toPandas()
+    history = months.where(F.col("month") >= months_before(test_from, 36)).orderBy("month").toPandas()
     path = save_forecasts(history, table.orderBy("month").toPandas(), names, args.out)
     print(f"\nforecasts: {path}")
     _common.print_result(**figures, test_months=args.test_months, network_epochs=epochs, plot_file=str(path))

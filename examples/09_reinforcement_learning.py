@@ -209,7 +209,7 @@ def save_curve(curve: list[tuple], stem: Path) -> Path:
         ax.plot(updates, checks, "o", label=f"greedy policy, {EVAL_EPISODES} episodes")
         ax.axhline(SOLVED, color="grey", linestyle="--", label=f"solved ({SOLVED:.0f})")
         ax.set(xlabel="update", ylabel="mean return", title="CartPole-v1, REINFORCE with baseline on Spark")
-        ax.legend(loc="lower right")
+        ax.legend(loc="upper left")
 
     return _common.save_plot(stem, {"update": updates, "mean_return": returns, "greedy_return": checks}, draw)
 
@@ -218,7 +218,7 @@ def main() -> None:
     args = _common.parse_args(
         __doc__, updates=(300, 4, "updates at most"), episodes=(16, 8, "episodes per update"),
         hidden=(32, 16, "hidden units of the policy and of the baseline"),
-        learning_rate=(0.01, 0.01, "Adam's learning rate"), eval_every=(10, 4, "updates between evaluations"),
+        learning_rate=(0.01, 0.01, "Adam's learning rate"), eval_every=(10, 5, "updates between evaluations"),
         timed=(5, 1, "updates timed with 1 and with 2 tasks"),
         timed_episodes=(64, 8, "episodes per timed update"), seed=(0, 0, "seed of every episode"),
         out=(Path("cartpole_returns"), Path("cartpole_returns"), "learning curve file, without suffix"))
