@@ -15,9 +15,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .. import compile_settings, dtypes, graphdef, losses
+from .. import compile_settings, dtypes, importer, losses
 from ..errors import NotFittedError
-from ..graph import Graph, Tensor
+from ..graph import Graph, Tensor, tensor_of
 from ..initializers import derived_seed
 from ..layers import Dense, get_activation
 from ..ops import nn
@@ -49,9 +49,9 @@ class _Net:
                 "inputs": self.inputs.name, "outputs": self.outputs.name}
 
     def __setstate__(self, state: dict) -> None:
-        graph, self.session = graphdef.load(state["graph_def"])
-        self.inputs = graphdef.tensor_of(graph, state["inputs"])
-        self.outputs = graphdef.tensor_of(graph, state["outputs"])
+        graph, self.session = importer.load(state["graph_def"])
+        self.inputs = tensor_of(graph, state["inputs"])
+        self.outputs = tensor_of(graph, state["outputs"])
 
 
 class _Estimator:
