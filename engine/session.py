@@ -196,6 +196,10 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
         raise FeedError(f"Cannot feed value of dtype {array.dtype} for Tensor '{t.name}', "
                         f"which has dtype {want.name}")
     converted = array.astype(want.np)
+    exact = np.finfo(want.np).nmant + 1 if want.is_floating else None  # floats hold integers up to 2**exact
+    if exact and array.dtype.kind in "iu" and array.size and np.abs(array).max() > 2 ** exact:
+        raise FeedError(f"Cannot feed integers above 2**{exact} to Tensor '{t.name}' of dtype {want.name}: "
+                        "they would round; convert them explicitly if that is meant")
     if not want.is_floating and not np.array_equal(converted, array):
         raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name} "
                         "without changing it; convert it explicitly")
