@@ -101,7 +101,11 @@ class GraphStageReader(MLReader, Generic[S]):
 
     def load(self, path: str) -> S:
         spark = self.sparkSession
-        metadata = DefaultParamsReader.loadMetadata(path, spark)
+        try:
+            metadata = DefaultParamsReader.loadMetadata(path, spark)
+        except (AnalysisException, ValueError, KeyError) as e:
+            raise PersistenceError(f"{path}: not a saved tensorframes.ml stage (no readable metadata: "
+                                   f"{str(e).splitlines()[0]})") from None
         expected = f"{self.cls.__module__}.{self.cls.__name__}"
         if metadata.get("class") != expected:
             raise PersistenceError(f"{path}: holds a {metadata.get('class')}, not a {expected}; "
