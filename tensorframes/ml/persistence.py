@@ -103,9 +103,9 @@ class GraphStageReader(MLReader, Generic[S]):
         spark = self.sparkSession
         try:
             metadata = DefaultParamsReader.loadMetadata(path, spark)
-        except (AnalysisException, ValueError, KeyError) as e:
-            raise PersistenceError(f"{path}: not a saved tensorframes.ml stage (no readable metadata: "
-                                   f"{str(e).splitlines()[0]})") from None
+        except Exception as e:  # missing, corrupt (a checksum or JSON error from the JVM) or not JSON at all
+            raise PersistenceError(f"{path}: not a saved tensorframes.ml stage (its metadata can't be read: "
+                                   f"{str(e).strip().splitlines()[0]})") from e
         expected = f"{self.cls.__module__}.{self.cls.__name__}"
         if metadata.get("class") != expected:
             raise PersistenceError(f"{path}: holds a {metadata.get('class')}, not a {expected}; "
