@@ -30,6 +30,12 @@ from .ops.random import (multinomial, random_gamma, random_normal, random_shuffl
                          truncated_normal)
 from .random_seed import get_seed, set_random_seed
 from . import random
+from .init_ops import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer, ones_initializer,
+                       random_normal_initializer, random_uniform_initializer, truncated_normal_initializer,
+                       variance_scaling_initializer, zeros_initializer)
+from .variable_scope import (AUTO_REUSE, GraphKeys, VariableScope, add_to_collection, add_to_collections,
+                             get_collection, get_collection_ref, get_variable, get_variable_scope, local_variables,
+                             local_variables_initializer, model_variables, variable_scope)
 from . import nn
 from . import initializers, layers
 from . import losses, train
