@@ -43,10 +43,12 @@ from . import models
 from .models import Sequential
 from .ops._util import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
-from .session import Session
+from .session import InteractiveSession, Session
+from .config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 from .shapes import TensorShape
-from .variables import (Variable, assign, assign_add, assign_sub, global_variables,
-                        global_variables_initializer, trainable_variables, variables_initializer)
+from .variables import (Variable, assign, assign_add, assign_sub, all_variables, global_variables,
+                        global_variables_initializer, initialize_all_variables, initialize_variables,
+                        trainable_variables, variables_initializer)
 
 bool = bool_  # noqa: A001  (TensorFlow spells it tf.bool)
 newaxis = None  # x[:, newaxis] as in TensorFlow and numpy

@@ -13,8 +13,10 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
+from .config import ignored
 from .errors import FailedPreconditionError, FeedError, FetchError, GraphError
 from .graph import Graph, Tensor, get_default_graph
+from .graph import _stack as graph_stack
 from .plan import Plan, compile_plan  # noqa: F401  (Plan: part of this module's interface)
 from .shapes import format_dims, is_compatible
 
@@ -60,7 +62,13 @@ class Session:
     ...     sess.run(loss, {x: data})
     """
 
-    def __init__(self, graph: Optional[Graph] = None) -> None:
+    def __init__(self, target: Any = "", graph: Optional[Graph] = None, config: Any = None) -> None:
+        if isinstance(target, Graph):  # Session(graph), the engine's own short form
+            target, graph = "", target
+        if target:
+            raise FailedPreconditionError(f"Session target {target!r}: the engine runs in process only; "
+                                          "use tensorframes to run graphs on a Spark cluster")
+        ignored("Session config", config)
         self.graph = graph or get_default_graph()
         self.variables: dict[str, np.ndarray] = {}
         self._kernel_state: dict = {}  # per-op state of stateful kernels (random generators), not exported
@@ -68,8 +76,12 @@ class Session:
         self._feed_keys: dict = {}  # feed_dict keys -> the tensors they name
         self._closed = False
 
-    def run(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
-        """Values of `fetches` (tensor, op, name, or a nested list/tuple/dict)."""
+    def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
+            run_metadata: Any = None) -> Any:
+        """Values of `fetches` (tensor, op, name, or a nested list/tuple/dict).
+
+        `options` and `run_metadata` (TF's tracing) are accepted and ignored.
+        """
         if type(fetches) is Tensor and fetches.op.graph is self.graph:  # the common case, kept short
             return self._run((fetches,), feed_dict)[0]
         mapper = _FetchMapper(self.graph, fetches)
@@ -160,6 +172,36 @@ class Session:
                 yield self
         finally:
             _session_stack().pop()
+
+
+class InteractiveSession(Session):
+    """A Session that makes itself (and its graph) the default until closed, for shells and notebooks.
+
+    `t.eval()` and `op.run()` then need no `with` block:
+
+    >>> sess = InteractiveSession()  # doctest: +SKIP
+    >>> constant(2.0).eval()  # doctest: +SKIP
+    """
+
+    def __init__(self, target: Any = "", graph: Optional[Graph] = None, config: Any = None) -> None:
+        super().__init__(target, graph, config)
+        _session_stack().append(self)
+        graph_stack().append(self.graph)
+        self._installed = True
+
+    def close(self) -> None:
+        if self._installed:  # remove the entries it pushed, even if defaults opened later are still open
+            self._installed = False
+            _remove_last(_session_stack(), self)
+            _remove_last(graph_stack(), self.graph)
+        super().close()
+
+
+def _remove_last(stack: list, item: Any) -> None:
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is item:
+            del stack[i]
+            return
 
 
 def _check_feed(t: Tensor, value: Any, batched: bool = False) -> np.ndarray:

@@ -159,3 +159,19 @@ def assign_add(ref: Variable, delta: Any, name: Optional[str] = None) -> Tensor:
 def assign_sub(ref: Variable, delta: Any, name: Optional[str] = None) -> Tensor:
     return ref.assign_sub(delta, name)
 
+
+
+# TensorFlow 1.x's deprecated names, still common in tutorials
+def initialize_all_variables() -> Operation:
+    """Deprecated TF 1.x name of `global_variables_initializer`."""
+    return global_variables_initializer()
+
+
+def initialize_variables(var_list: list[Variable], name: str = "init") -> Operation:
+    """Deprecated TF 1.x name of `variables_initializer`."""
+    return variables_initializer(var_list, name)
+
+
+def all_variables(graph: Optional[Graph] = None) -> list[Variable]:
+    """Deprecated TF 1.x name of `global_variables`."""
+    return global_variables(graph)
