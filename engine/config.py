@@ -36,20 +36,29 @@ class _Options:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
 
 
-class ConfigProto(_Options):
-    """Session configuration (ignored: the engine runs on the CPU with numpy)."""
-
-
 class GPUOptions(_Options):
     """GPU options (ignored: there is no GPU)."""
+
+
+class OptimizerOptions(_Options):
+    """Graph optimizer options (ignored)."""
 
 
 class GraphOptions(_Options):
     """Graph optimizer options (ignored)."""
 
+    def __init__(self, **fields: Any) -> None:
+        super().__init__(**{"optimizer_options": OptimizerOptions(), **fields})
 
-class OptimizerOptions(_Options):
-    """Graph optimizer options (ignored)."""
+
+class ConfigProto(_Options):
+    """Session configuration (ignored: the engine runs on the CPU with numpy).
+
+    Its sub-messages exist, so `config.gpu_options.allow_growth = True` works.
+    """
+
+    def __init__(self, **fields: Any) -> None:
+        super().__init__(**{"gpu_options": GPUOptions(), "graph_options": GraphOptions(), **fields})
 
 
 class RunOptions(_Options):

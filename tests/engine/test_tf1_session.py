@@ -55,8 +55,10 @@ def test_ignored_config_is_logged_at_debug(caplog):
 
 def test_config_fields_read_back_and_unknown_ones_are_none():
     config = tf.ConfigProto(intra_op_parallelism_threads=2)
-    config.gpu_options.allow_growth = True if config.gpu_options else None
+    config.gpu_options.allow_growth = True
+    config.graph_options.optimizer_options.global_jit_level = 1
     assert config.intra_op_parallelism_threads == 2 and config.inter_op_parallelism_threads is None
+    assert config.gpu_options.allow_growth is True
 
 
 def test_a_remote_target_is_refused():
