@@ -44,6 +44,9 @@ from .models import Sequential
 from .ops._util import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
 from .session import InteractiveSession, Session
+from . import tf_logging as logging  # noqa: E402  (tf.logging)
+from . import app
+from .app import flags
 from .config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 from .shapes import TensorShape
 from .variables import (Variable, assign, assign_add, assign_sub, all_variables, global_variables,
