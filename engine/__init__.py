@@ -26,6 +26,15 @@ from .ops.math import (abs, add, add_n, broadcast_like, cast, ceil, cos, div, di
 from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, less_equal, logical_and, logical_not,
                           logical_or, logical_xor, maximum, minimum, not_equal, where, where_v2)
 from .ops.nn import sigmoid, tanh
+from .ops.composite import (arg_max, arg_min, clip_by_global_norm, clip_by_norm, count_nonzero, diag, diag_part,
+                            eye, global_norm, is_tensor, lin_space, linspace, matrix_diag, matrix_diag_part,
+                            reduce_logsumexp, split, tensordot, to_double, to_float, to_int32, to_int64, trace)
+from .ops.core import placeholder_with_default
+from .ops.linalg import matrix_determinant, matrix_inverse, matrix_transpose
+from .ops.logging_ops import Print, print_ as print  # noqa: A001  (tf.print)
+from .ops.math import truncatediv, truncatemod
+from .ops.scan import cumprod, cumsum
+from .ops.selection import boolean_mask, unsorted_segment_mean, unsorted_segment_sum
 from .ops.random import (multinomial, random_gamma, random_normal, random_shuffle, random_uniform,
                          truncated_normal)
 from .random_seed import get_seed, set_random_seed

@@ -60,11 +60,15 @@ register_op("SelectV2", kernel=np.where, infer=_select_infer, num_inputs=3, grad
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """Elements of `x` where `condition` is true, else of `y`; all three broadcast (numpy rules).
 
+    Without x and y: the coordinates of the true elements (int64, [num_true, rank]).
+
     >>> where(x > 0, x, 0.0)  # doctest: +SKIP
     """
+    if x is None and y is None:  # TF 1.x: the coordinates of the true elements
+        from .selection import where_indices
+        return where_indices(condition, name)
     if x is None or y is None:
-        raise TypeError("where(condition) without x and y (coordinates of true elements) is not supported; "
-                        "pass both x and y")
+        raise ValueError("where: x and y must both be given, or both be None (for the coordinates of true elements)")
     a, b = convert_pair(x, y)
     return make("SelectV2", [convert_to_tensor(condition), a, b], name or "SelectV2")
 
