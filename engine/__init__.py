@@ -49,6 +49,7 @@ from . import nn
 from . import initializers, layers
 from . import losses, train
 from . import models
+from . import contrib
 from .models import Sequential
 from .ops._util import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops

@@ -16,6 +16,7 @@ import numpy as np
 from . import initializers
 from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
+from .functional_layers import dense, flatten  # noqa: F401  (tf.layers.dense / tf.layers.flatten)
 from .graph import Tensor
 from .ops._util import convert_to_tensor
 from .ops.linalg import matmul

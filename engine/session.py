@@ -207,9 +207,11 @@ def _remove_last(stack: list, item: Any) -> None:
 def _check_feed(t: Tensor, value: Any, batched: bool = False) -> np.ndarray:
     """The fed value as an array of the tensor's dtype, or a TensorFlow-style FeedError.
 
-    An array of the right dtype passes as is; other values convert only
-    when nothing changes kind or value (float32 data may feed a float64
-    placeholder, 2**40 may not feed an int32 one, None never feeds).
+    An array of the right dtype passes as is; other numbers convert as
+    `np.asarray(value, dtype)` does in TensorFlow (float64 data feeds a
+    float32 placeholder, 1.7 feeds an int32 one as 1), except that a value
+    out of an integer dtype's range (2**40 for int32) or a non-0/1 value
+    for a bool is refused, and None never feeds.
     """
     if type(value) is not np.ndarray or (value.dtype is not t.dtype.np and value.dtype != t.dtype.np):
         value = _convert_feed(t, value)
@@ -230,15 +232,28 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name}: "
                         f"expected numbers or booleans, found numpy dtype {array.dtype}")
-    from_python = not isinstance(value, (np.ndarray, np.generic))
-    if not from_python and not np.can_cast(array.dtype, want.np, casting="same_kind"):
-        raise FeedError(f"Cannot feed value of dtype {array.dtype} for Tensor '{t.name}', "
-                        f"which has dtype {want.name}")
-    converted = array.astype(want.np)
-    if not want.is_floating and not np.array_equal(converted, array):
+    if want.is_bool and isinstance(value, (np.ndarray, np.generic)) and array.dtype.kind != "b":
+        raise FeedError(f"Cannot feed value of dtype {array.dtype} for Tensor '{t.name}', which has dtype bool")
+    if want.is_integer and not _fits(array, want.np):
+        raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name} "
+                        "without changing it: out of its range; convert it explicitly")
+    with np.errstate(invalid="ignore"):
+        converted = array.astype(want.np)  # floats to ints truncate toward zero, as np.asarray(value, dtype) in TF
+    if want.is_bool and not np.array_equal(converted, array):
         raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name} "
                         "without changing it; convert it explicitly")
     return converted
+
+
+def _fits(array: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether every value (truncated toward zero) lies in the integer dtype's range."""
+    if array.dtype.kind == "b" or array.size == 0:
+        return True
+    info = np.iinfo(dtype)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return False
+    return bool(array.min() >= info.min - (array.dtype.kind == "f") * 0.999 and
+                array.max() < info.max + 1)
 
 
 _sessions = threading.local()
