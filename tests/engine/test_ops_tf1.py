@@ -227,11 +227,12 @@ def test_matches_tensorflow():
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
 
 
-def test_softmax_cross_entropy_casts_int_labels_as_tensorflow():
+def test_softmax_cross_entropy_casts_labels_to_the_logits_dtype_as_tensorflow():
     with tf.Graph().as_default():
         logits = tf.constant([[1.0, 2.0]])
         loss = tf.nn.softmax_cross_entropy_with_logits(labels=tf.constant([[0, 1]]), logits=logits)
-        loss_v2 = tf.nn.softmax_cross_entropy_with_logits_v2(labels=tf.constant([[0, 1]]), logits=logits)
+        loss_v2 = tf.nn.softmax_cross_entropy_with_logits_v2(labels=tf.constant([[0.0, 1.0]], tf.float64),
+                                                             logits=logits)
         with tf.Session() as sess:
             got, got_v2 = sess.run([loss, loss_v2])
     np.testing.assert_allclose(got, [np.log1p(np.exp(-1.0))], rtol=1e-6)
