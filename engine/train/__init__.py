@@ -8,6 +8,8 @@ from .adam import AdamOptimizer
 from .ftrl import FtrlOptimizer
 from .gradient_descent import GradientDescentOptimizer
 from .lbfgs import LBFGSOptimizer, LBFGSState, backtrack, lbfgs_direction, lbfgs_step, sufficient_decrease
+from .learning_rate_decay import (exponential_decay, inverse_time_decay, natural_exp_decay, piecewise_constant,
+                                  polynomial_decay)
 from .loop import EarlyStopping, train_until_converged
 from .momentum import MomentumOptimizer
 from .optimizer import Optimizer
@@ -21,4 +23,5 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "lbfgs_direction", "sufficient_decrease", "backtrack", "EarlyStopping", "train_until_converged",
            "create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
            "Saver", "CheckpointState", "checkpoint_exists", "get_checkpoint_state", "import_meta_graph",
-           "latest_checkpoint", "list_variables", "load_variable"]
+           "latest_checkpoint", "list_variables", "load_variable", "exponential_decay", "inverse_time_decay",
+           "natural_exp_decay", "piecewise_constant", "polynomial_decay"]
