@@ -26,6 +26,7 @@ from .ops.math import (abs, add, add_n, broadcast_like, cast, ceil, cos, div, di
 from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, less_equal, logical_and, logical_not,
                           logical_or, logical_xor, maximum, minimum, not_equal, where, where_v2)
 from .ops.nn import sigmoid, tanh
+from .control_flow import case, cond, while_loop
 from .ops.composite import (arg_max, arg_min, clip_by_global_norm, clip_by_norm, count_nonzero, diag, diag_part,
                             eye, global_norm, is_tensor, lin_space, linspace, matrix_diag, matrix_diag_part,
                             reduce_logsumexp, split, tensordot, to_double, to_float, to_int32, to_int64, trace)
