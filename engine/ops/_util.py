@@ -125,7 +125,7 @@ def same_dtype(inputs: Sequence[TensorSpec]) -> DType:
 
 def require(dtype: DType, allowed: str, what: str = "input") -> None:
     """DTypeError unless dtype's kind is in `allowed` ('f' float, 'i' int, 'b' bool)."""
-    if dtype.np.kind not in allowed:
+    if dtype.np.kind.replace("u", "i") not in allowed:  # unsigned ints count as integer
         names = {"f": "floating", "i": "integer", "b": "bool"}
         raise DTypeError(f"{what} must be {' or '.join(names[k] for k in allowed)}, found {dtype.name}")
 

@@ -352,7 +352,7 @@ def test_as_dtype(value, dtype):
     assert tf.as_dtype(value) is dtype
 
 
-@pytest.mark.parametrize("value", ["float16", np.complex64, object, "nope", 3])
+@pytest.mark.parametrize("value", ["bfloat16", np.complex64, object, "nope", 3])
 def test_as_dtype_refuses_unsupported(value):
     with pytest.raises(tf.DTypeError, match="unsupported dtype"):
         tf.as_dtype(value)

@@ -10,8 +10,8 @@ with tf.Session() as sess:
     assert sess.run(a) == 2 and sess.run(b) == 3
     assert sess.run(a + b) == 5 and sess.run(a * b) == 6
 
-a = tf.placeholder(tf.int32)
-b = tf.placeholder(tf.int32)
+a = tf.placeholder(tf.int16)
+b = tf.placeholder(tf.int16)
 add = tf.add(a, b)
 mul = tf.multiply(a, b)
 with tf.Session() as sess:
