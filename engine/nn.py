@@ -1,12 +1,16 @@
-"""`tf.nn`: activations, softmax, l2_loss and the cross-entropies (TensorFlow 1.x names).
+"""`tf.nn`: activations, softmax, l2_loss, the cross-entropies, convolution and pooling (TensorFlow 1.x names).
 
 >>> import engine as tf
 >>> loss = tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=z)  # doctest: +SKIP
 """
+from .ops.conv import (avg_pool, bias_add, conv2d, conv2d_backprop_filter, conv2d_backprop_input, conv2d_transpose,
+                       max_pool)
 from .ops.nn import (elu, l2_loss, log_softmax, relu, sigmoid, sigmoid_cross_entropy_with_logits, softmax,
                      softmax_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2, softplus,
                      sparse_softmax_cross_entropy_with_logits, tanh)
 
-__all__ = ["elu", "l2_loss", "log_softmax", "relu", "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
+__all__ = ["avg_pool", "bias_add", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose",
+           "max_pool",
+           "elu", "l2_loss", "log_softmax", "relu", "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2", "softplus",
            "sparse_softmax_cross_entropy_with_logits", "tanh"]
