@@ -26,6 +26,10 @@ from .ops.math import (abs, add, add_n, broadcast_like, cast, ceil, cos, div, di
 from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, less_equal, logical_and, logical_not,
                           logical_or, logical_xor, maximum, minimum, not_equal, where, where_v2)
 from .ops.nn import sigmoid, tanh
+from .ops.random import (multinomial, random_gamma, random_normal, random_shuffle, random_uniform,
+                         truncated_normal)
+from .random_seed import get_seed, set_random_seed
+from . import random
 from . import nn
 from . import initializers, layers
 from . import losses, train

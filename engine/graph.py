@@ -196,6 +196,7 @@ class Graph:
         self._name_stack = ""
         self._control_stack: list[list[Operation]] = []
         self._collections: dict[str, list] = {}
+        self.seed: Optional[int] = None  # graph-level random seed (engine.random_seed.set_random_seed)
         self._lock = threading.Lock()
 
     # -- lookup ---------------------------------------------------------------

@@ -63,6 +63,7 @@ class Session:
     def __init__(self, graph: Optional[Graph] = None) -> None:
         self.graph = graph or get_default_graph()
         self.variables: dict[str, np.ndarray] = {}
+        self._kernel_state: dict = {}  # per-op state of stateful kernels (random generators), not exported
         self._plans: dict = {}  # (fetches, fed tensors, batched) -> Plan
         self._feed_keys: dict = {}  # feed_dict keys -> the tensors they name
         self._closed = False
@@ -95,7 +96,7 @@ class Session:
         plan = self._plans.get((items, feeds, batched))
         if plan is None:
             plan = self._plans[items, feeds, batched] = compile_plan(self.graph, items, feeds, self.variables,
-                                                                     batched)
+                                                                     batched, self._kernel_state)
         return plan(values)
 
     def _feed_tensors(self, keys: tuple) -> tuple:
