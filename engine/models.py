@@ -26,7 +26,7 @@ from .errors import FailedPreconditionError, SavedModelError, ShapeError
 from .graph import Graph, Operation, Tensor
 from .graphdef import tensor_of
 from .initializers import derived_seed
-from .ops.core import placeholder
+from .ops.core import constant, group, identity, placeholder
 from .session import Session
 from .variables import global_variables, trainable_variables, variables_initializer
 
@@ -75,6 +75,8 @@ class Model:
         self.outputs: Optional[Tensor] = None
         self.logits: Optional[Tensor] = None
         self.output_activation = "linear"
+        self.training_flag: Optional[Tensor] = None  # fed True by fit (Dropout, BatchNormalization)
+        self.updates: list = []  # ops each training step runs besides the optimizer's (moving averages)
         self.compile_settings: Optional[dict] = None
         self._optimizer: Any = None
         self._training: Optional[Training] = None
@@ -103,6 +105,8 @@ class Model:
             loss = settings.loss(loss_name)(head)
             metrics = {m: settings.metric(m, loss_name)(head) for m in self.compile_settings["metrics"]}
             train_op = self._optimizer.minimize(loss, var_list=self.weights)
+            if self.updates:
+                train_op = group(train_op, *self.updates, name="train_step")
         self._training = Training(targets, loss, train_op, metrics)
         self._initialize_new_variables()
         return self._training
@@ -219,7 +223,8 @@ class Model:
             totals = _Mean()
             for s in _batches(len(x), batch_size):
                 rows = order[s]
-                out = self.session.run(fetches, {self.inputs: x[rows], training.targets: y[rows]})
+                out = self.session.run(fetches, {self.inputs: x[rows], training.targets: y[rows],
+                                                 **self._training_feed()})
                 out.pop("_")
                 totals.add(out, len(rows))
             logs = totals.result()
@@ -231,6 +236,9 @@ class Model:
             if early_stopping is not None and early_stopping.update(logs.get("val_loss", logs["loss"])):
                 break
         return history
+
+    def _training_feed(self) -> dict:
+        return {} if self.training_flag is None else {self.training_flag: True}
 
     # -- saving ----------------------------------------------------------------------------
     def save(self, path: str, overwrite: bool = True) -> None:
@@ -249,7 +257,8 @@ class Model:
         if self._training is not None:
             t = self._training
             training = {"targets": t.targets.name, "loss": t.loss.name, "train_op": t.train_op.name,
-                        "metrics": {k: v.name for k, v in t.metrics.items()}}
+                        "metrics": {k: v.name for k, v in t.metrics.items()},
+                        "flag": self.training_flag.name if self.training_flag is not None else None}
         return {"format": FORMAT, "version": VERSION, "seed": self.seed,
                 "logits": self.logits.name if self.logits is not None else None,
                 "output_activation": self.output_activation, "compile": self.compile_settings,
@@ -292,16 +301,24 @@ class Sequential(Model):
                 layer.seed = derived_seed(self.seed, 0, i)
         with self.graph.as_default():
             self.inputs = h = placeholder(self.dtype, (None,) + tuple(input_shape)[1:], name="inputs")
+            if any(getattr(layer, "uses_training", False) for layer in self.layers):
+                self.training_flag = identity(constant(False), name="training")
             for layer in self.layers[:-1]:
-                h = layer(h)
+                h = self._call_layer(layer, h)
             last = self.layers[-1]
             if hasattr(last, "linear"):
                 self.logits = last.linear(h)
                 self.outputs = last.activate(self.logits)
                 self.output_activation = last.activation_name
             else:
-                self.outputs = last(h)
+                self.outputs = self._call_layer(last, h)
+        self.updates = [u for layer in self.layers for u in getattr(layer, "updates", ())]
         self._initialize_new_variables()
+
+    def _call_layer(self, layer: Any, h: Tensor) -> Tensor:
+        if getattr(layer, "uses_training", False):
+            return layer(h, training=self.training_flag)
+        return layer(h)
 
     def _ensure_built(self, x: np.ndarray) -> None:
         if self.outputs is None:
@@ -346,6 +363,7 @@ def _restore(model: Model, config: dict) -> None:
         model._training = Training(tensor_of(graph, t["targets"]), tensor_of(graph, t["loss"]),
                                    graph.get_operation_by_name(t["train_op"]),
                                    {k: tensor_of(graph, v) for k, v in t["metrics"].items()})
+        model.training_flag = tensor_of(graph, t["flag"]) if t.get("flag") else None
 
 
 _CONFIG_TYPES = {"format": str, "version": int, "seed": (int, type(None)), "logits": (str, type(None)),
