@@ -1,11 +1,13 @@
 """Layers that behave differently in training: Dropout and BatchNormalization.
 
-Each takes `call(x, training)` where `training` is a Python bool or a scalar
-bool tensor (Sequential feeds its `training` flag True in `fit` and leaves it
-False otherwise, so predict, evaluate and a saved model see inference).
+Each takes `call(x, training)` where `training` is a Python bool (the mode
+is chosen when the graph is built) or a scalar bool tensor (chosen at run
+time; both branches are in the graph). Sequential builds its layers twice on
+shared variables, an inference stack (predict, evaluate, saved models: no
+random ops, no batch statistics) and a training stack that fit minimizes.
 BatchNormalization's moving mean and variance are non-trainable variables
-that its `updates` ops move towards each training batch's moments; Sequential
-runs them with every training step.
+that its `updates` ops (made by its first training-mode call) move towards
+each training batch's moments; Sequential runs them with every training step.
 """
 from __future__ import annotations
 
@@ -85,8 +87,9 @@ class BatchNormalization(Layer):
         self.moving_variance = Variable(ones(shape, x.dtype), trainable=False, name="moving_variance")
 
     def call(self, x: Tensor, training: Any = None) -> Tensor:
-        axes = list(range(len(x._dims) - 1))
-        mean, variance = moments(x, axes)
+        if training is None or training is False:
+            return self._normalize(x, self.moving_mean, self.moving_variance)
+        mean, variance = moments(x, list(range(len(x._dims) - 1)))
         if not self.updates:
             self.updates = [self._moving(self.moving_mean, mean), self._moving(self.moving_variance, variance)]
         return _select(training, lambda: self._normalize(x, mean, variance),

@@ -179,7 +179,7 @@ def test_saved_convnet_loads_and_predicts_the_same_and_keeps_training(trained):
     model, _, path, x, y = trained
     loaded = load_model(path)
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
-    loaded.fit(x, y, epochs=1, batch_size=40, verbose=0)  # the training flag and moving averages came back
+    loaded.fit(x, y, epochs=1, batch_size=40, verbose=0)  # the training stack and its moving-average updates came back
     assert not np.allclose(loaded.predict(x), model.predict(x))
 
 

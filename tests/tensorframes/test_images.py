@@ -207,3 +207,23 @@ def test_map_blocks_scores_the_trained_convnet_as_the_session_does(digits_frame)
             got = np.array([r.classes for r in scored.collect()])
     want = net.session.run(net.classes, {net.x: np.array([np.array(r.image) for r in df.select("image").collect()])})
     np.testing.assert_array_equal(got, want)
+
+
+def test_a_saved_sequential_convnet_scores_images_in_a_GraphModel_stage(spark, tmp_path):
+    from engine.layers import Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+    from engine.models import Sequential
+    from engine.saved_model import load
+    from tensorframes.ml import GraphModel
+    x, y = _digits(40)
+    x = x.astype(np.float32)
+    model = Sequential([Conv2D(4, 3, padding="same", activation="relu"), MaxPooling2D(2), Flatten(), Dropout(0.2),
+                        Dense(10, activation="softmax")], seed=1)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=20, verbose=0)
+    model.save(str(tmp_path / "convnet"))
+    saved = load(str(tmp_path / "convnet"))
+    stage = GraphModel(graphDef=saved.graph_def, inputMapping={"image": saved.signature.inputs["inputs"].tensor},
+                       outputMapping={saved.signature.outputs["outputs"].tensor: "probabilities"})
+    df = tfs.images_frame(spark, x, id=np.arange(len(x)))
+    rows = sorted(stage.transform(df).select("id", "probabilities").collect())
+    np.testing.assert_array_equal([np.argmax(r.probabilities) for r in rows], model.predict(x).argmax(axis=1))
