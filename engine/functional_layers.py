@@ -5,8 +5,10 @@ makes `kernel` and `bias` there with get_variable, so `reuse=True` (or a
 reusing enclosing scope) shares them, and names match TensorFlow's
 (`dense/kernel`, `dense_1/kernel`, `hidden1/bias`). The kernel defaults to
 glorot_uniform, the bias to zeros. Inputs of rank > 2 are multiplied along
-their last axis. (`tf.layers.dropout` and the conv/pool forms are not here:
-see the README's TF 1.x table.)
+their last axis. `dropout(x, rate, training=)` drops only while training
+(a Python bool or a bool tensor, as TF's `placeholder_with_default(False)`
+flag). (The conv/pool functional forms are not here: see the README's TF
+1.x table.)
 
 >>> hidden = dense(x, 64, activation=nn.relu, name="hidden1")  # doctest: +SKIP
 """
@@ -60,3 +62,15 @@ def flatten(inputs: Any, name: Optional[str] = None, data_format: str = "channel
     with x.graph.as_default():
         return reshape(x, [-1 if x._dims[0] is None else x._dims[0], math.prod(x._dims[1:])],
                        name=name or "flatten")
+
+
+def dropout(inputs: Any, rate: float = 0.5, noise_shape: Any = None, seed: Optional[int] = None,
+            training: Any = False, name: Optional[str] = None) -> Tensor:
+    """`nn.dropout(inputs, rate=rate)` while `training` (a bool or a bool tensor), else `inputs` unchanged."""
+    from .control_flow import cond
+    from .ops.core import identity
+    from .ops.dropout import dropout as nn_dropout
+    x = convert_to_tensor(inputs)
+    with x.graph.as_default(), x.graph.name_scope(name or "dropout"):
+        return cond(training, lambda: nn_dropout(x, noise_shape=noise_shape, seed=seed, rate=rate),
+                    lambda: identity(x))

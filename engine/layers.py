@@ -1,6 +1,9 @@
 """Layers: callables that create their variables on first call.
 
-`Dense(units, activation)` computes `activation(inputs @ kernel + bias)`.
+`Dense(units, activation)` computes `activation(inputs @ kernel + bias)`;
+image layers (`Conv2D`, `MaxPooling2D`, `AveragePooling2D`, `Flatten`) live
+in engine.layers_conv and `Dropout` / `BatchNormalization`, which behave
+differently in training, in engine.layers_train; all are importable from here.
 Its variables live under the layer's name scope (`dense/kernel`,
 `dense/bias`; a second Dense in the same graph is `dense_1/...`), and
 calling the layer again reuses them.
@@ -16,7 +19,7 @@ import numpy as np
 from . import initializers
 from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
-from .functional_layers import dense, flatten  # noqa: F401  (tf.layers.dense / tf.layers.flatten)
+from .functional_layers import dense, dropout, flatten  # noqa: F401  (tf.layers.dense / .dropout / .flatten)
 from .graph import Tensor
 from .ops._util import convert_to_tensor
 from .ops.linalg import matmul
@@ -49,6 +52,56 @@ def get_activation(activation: Any) -> Optional[Activation]:
     if callable(activation):
         return activation
     raise TypeError(f"an activation is a name or a callable, found {activation!r}")
+
+
+class Layer:
+    """The common part of the layers below Dense: a name scope made on first call, in one graph.
+
+    Subclasses set `default_name` and implement `build(x)` (create variables,
+    called once inside the scope) and `call(x)`; a layer whose behaviour
+    depends on training sets `uses_training` and takes `call(x, training)`,
+    and lists the ops training must run (moving averages) in `updates`.
+    """
+
+    default_name = "layer"
+    uses_training = False
+
+    def __init__(self, name: Optional[str] = None, seed: Optional[int] = None) -> None:
+        self.name = name
+        self.seed = seed
+        self.updates: list = []
+        self._scope: Optional[str] = None
+        self._graph = None
+
+    @property
+    def built(self) -> bool:
+        return self._scope is not None
+
+    @property
+    def variables(self) -> list[Variable]:
+        return [v for v in vars(self).values() if isinstance(v, Variable)]
+
+    def __call__(self, inputs: Any, **kwargs: Any) -> Tensor:
+        x = convert_to_tensor(inputs)
+        if not self.built:
+            with x.graph.as_default(), x.graph.name_scope(self.name or self.default_name) as scope:
+                self._scope, self._graph = scope, x.graph
+                self.build(x)
+        elif self._graph is not x.graph:
+            raise GraphError(f"{type(self).__name__} '{self._scope[:-1]}' was built in another graph; "
+                             "create a new layer")
+        with x.graph.as_default(), x.graph.name_scope(self._scope):
+            return self.call(x, **kwargs)
+
+    def build(self, x: Tensor) -> None:
+        """Create the layer's variables for inputs like `x` (none by default)."""
+
+    def call(self, x: Tensor, **kwargs: Any) -> Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        where = f" '{self._scope[:-1]}'" if self._scope else ""
+        return f"<{type(self).__name__}{where}>"
 
 
 class Dense:
@@ -131,3 +184,10 @@ class Dense:
     def __repr__(self) -> str:
         where = f" '{self._scope[:-1]}'" if self._scope else ""
         return f"<Dense{where} units={self.units} activation={self.activation_name}>"
+
+
+from .layers_conv import AveragePooling2D, Conv2D, Flatten, MaxPooling2D  # noqa: E402  (they build on Layer)
+from .layers_train import BatchNormalization, Dropout  # noqa: E402
+
+__all__ = ["AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten", "Layer", "MaxPooling2D",
+           "activation_name", "get_activation"]
