@@ -7,8 +7,9 @@ reusing enclosing scope) shares them, and names match TensorFlow's
 glorot_uniform, the bias to zeros. Inputs of rank > 2 are multiplied along
 their last axis. `dropout(x, rate, training=)` drops only while training
 (a Python bool or a bool tensor, as TF's `placeholder_with_default(False)`
-flag). (The conv/pool functional forms are not here: see the README's TF
-1.x table.)
+flag). `conv2d`, `max_pooling2d` and `average_pooling2d` take NHWC inputs
+(channels_last, TF's default) and Keras-style sizes (`kernel_size=3`,
+`strides=2`, `padding="same"`).
 
 >>> hidden = dense(x, 64, activation=nn.relu, name="hidden1")  # doctest: +SKIP
 """
@@ -74,3 +75,57 @@ def dropout(inputs: Any, rate: float = 0.5, noise_shape: Any = None, seed: Optio
     with x.graph.as_default(), x.graph.name_scope(name or "dropout"):
         return cond(training, lambda: nn_dropout(x, noise_shape=noise_shape, seed=seed, rate=rate),
                     lambda: identity(x))
+
+
+def _pair(value: Any, what: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+        raise ValueError(f"{what} must be a positive int or a pair of them, found {value!r}")
+    return pair
+
+
+def _check_format(data_format: str) -> None:
+    if data_format != "channels_last":
+        raise ValueError(f"only data_format='channels_last' (NHWC) is supported, found {data_format!r}")
+
+
+def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
+           data_format: str = "channels_last", dilation_rate: Any = (1, 1), activation: Optional[Callable] = None,
+           use_bias: bool = True, kernel_initializer: Any = None, bias_initializer: Any = None,
+           kernel_regularizer: Any = None, bias_regularizer: Any = None, activity_regularizer: Any = None,
+           kernel_constraint: Any = None, bias_constraint: Any = None, trainable: bool = True,
+           name: Optional[str] = None, reuse: Any = None) -> Tensor:
+    """`activation(conv2d(inputs, kernel) + bias)`, the variables `conv2d/kernel` and `/bias` by get_variable."""
+    from .ops.conv import bias_add, conv2d as nn_conv2d
+    _check_format(data_format)
+    x = convert_to_tensor(inputs)
+    if x._dims is None or len(x._dims) != 4 or x._dims[-1] is None:
+        raise ShapeError(f"conv2d takes NHWC inputs with a known channel count, found {x.shape}")
+    (kh, kw), (sh, sw), (dh, dw) = (_pair(kernel_size, "kernel_size"), _pair(strides, "strides"),
+                                    _pair(dilation_rate, "dilation_rate"))
+    with x.graph.as_default(), variable_scope(name, default_name="conv2d", reuse=reuse):
+        kernel = get_variable("kernel", [kh, kw, x._dims[-1], filters], x.dtype, kernel_initializer,
+                              kernel_regularizer, trainable)
+        y = nn_conv2d(x, kernel, strides=[1, sh, sw, 1], padding=padding.upper(), dilations=[1, dh, dw, 1])
+        if use_bias:
+            bias = get_variable("bias", [filters], x.dtype, bias_initializer or Zeros(), bias_regularizer, trainable)
+            y = bias_add(y, bias)
+        return activation(y) if activation is not None else y
+
+
+def _pooling(kind: str):
+    def pool(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid", data_format: str = "channels_last",
+             name: Optional[str] = None) -> Tensor:
+        from .ops import conv
+        _check_format(data_format)
+        (ph, pw), (sh, sw) = _pair(pool_size, "pool_size"), _pair(strides, "strides")
+        builder = conv.max_pool if kind == "max" else conv.avg_pool
+        return builder(convert_to_tensor(inputs), ksize=[1, ph, pw, 1], strides=[1, sh, sw, 1],
+                       padding=padding.upper(), name=name or f"{kind}_pooling2d")
+    pool.__name__ = f"{kind}_pooling2d"
+    pool.__doc__ = f"The {kind} over each `pool_size` window of NHWC `inputs`, moved by `strides`."
+    return pool
+
+
+max_pooling2d = _pooling("max")
+average_pooling2d = _pooling("average")

@@ -19,7 +19,8 @@ import numpy as np
 from . import initializers
 from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
-from .functional_layers import dense, dropout, flatten  # noqa: F401  (tf.layers.dense / .dropout / .flatten)
+from .functional_layers import (average_pooling2d, conv2d, dense, dropout, flatten,  # noqa: F401  (tf.layers.*)
+                                max_pooling2d)
 from .graph import Tensor
 from .ops._util import convert_to_tensor
 from .ops.linalg import matmul

@@ -135,3 +135,31 @@ def test_dense_matches_tensorflow_names_and_values():
     x, y, got_names = program(tf)
     assert got_names == names
     np.testing.assert_allclose(_run(y, {x: data}), expected, rtol=1e-6)
+
+
+def test_conv2d_and_pooling_functional_forms():
+    x = tf.placeholder(tf.float64, [None, 4, 4, 1])
+    c = tf.layers.conv2d(x, 2, 3, padding="same", kernel_initializer=tf.ones_initializer(),
+                         bias_initializer=tf.constant_initializer(1.0), name="conv")
+    p = tf.layers.max_pooling2d(c, 2, 2)
+    a = tf.layers.average_pooling2d(c, [2, 2], 2)
+    assert [v.name for v in tf.global_variables()] == ["conv/kernel:0", "conv/bias:0"]
+    assert (c.shape.as_list(), p.shape.as_list()) == ([None, 4, 4, 2], [None, 2, 2, 2])
+    image = np.arange(16.0).reshape(1, 4, 4, 1)
+    padded = np.pad(image[0, :, :, 0], 1)
+    sums = np.array([[padded[i:i + 3, j:j + 3].sum() for j in range(4)] for i in range(4)]) + 1.0
+    got_c, got_p, got_a = _run([c, p, a], {x: image})
+    np.testing.assert_allclose(got_c[0, :, :, 0], sums)
+    np.testing.assert_allclose(got_p[0, :, :, 1], sums.reshape(2, 2, 2, 2).max(axis=(1, 3)))
+    np.testing.assert_allclose(got_a[0, :, :, 0], sums.reshape(2, 2, 2, 2).mean(axis=(1, 3)))
+
+
+@pytest.mark.parametrize("build, match", [
+    (lambda: tf.layers.conv2d(tf.placeholder(tf.float32, [None, 4, 4]), 2, 3), "NHWC"),
+    (lambda: tf.layers.conv2d(tf.placeholder(tf.float32, [None, 4, 4, 1]), 2, 0), "kernel_size"),
+    (lambda: tf.layers.max_pooling2d(tf.placeholder(tf.float32, [None, 4, 4, 1]), 2, 2,
+                                     data_format="channels_first"), "channels_last"),
+], ids=["rank-3", "zero-kernel", "channels-first"])
+def test_conv_forms_errors(build, match):
+    with pytest.raises((tf.ShapeError, ValueError), match=match):
+        build()
