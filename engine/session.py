@@ -134,6 +134,14 @@ class Session:
             raise FeedError(f"feed_dict keys must be Tensors, found operation '{element.name}'")
         return element
 
+    def reset_kernel_state(self) -> None:
+        """Restart every stateful kernel's private state: random ops draw again from their seeds.
+
+        An executor calls it at the start of each task, so a task's numbers do
+        not depend on which tasks its (reused) worker ran before, or on retries.
+        """
+        self._kernel_state.clear()
+
     # -- variables --------------------------------------------------------------
     def export_variables(self) -> dict[str, np.ndarray]:
         """Current variable values by variable op name (copies)."""
