@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional, Sequence
 
 from .errors import GraphError, InvalidArgumentError
 from .graph import Operation, Tensor, get_default_graph
-from .ops._util import convert_to_tensor, is_tensor_like
+from .ops.toolkit import convert_to_tensor, is_tensor_like
 from .ops.compare import logical_and, where
 from .ops.core import identity
 

@@ -21,7 +21,7 @@ from typing import Any, Callable, Optional
 from .errors import DTypeError, ShapeError
 from .graph import Tensor
 from .init_ops import Zeros
-from .ops._util import convert_to_tensor
+from .ops.toolkit import convert_to_tensor
 from .ops.array import reshape
 from .ops.composite import tensordot
 from .ops.linalg import matmul

@@ -16,9 +16,9 @@ from ..errors import ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import format_dims, merge
-from ._util import (batch_elementwise, broadcast_specs, convert_all, convert_pair, convert_to_tensor, make, require,
+from .toolkit import (batch_elementwise, broadcast_specs, convert_all, convert_pair, convert_to_tensor, make, require,
                     same_dtype)
-from .math import binary_grads, binary_op, unary_op, unbroadcast
+from .elementwise import binary_grads, binary_op, unary_op, unbroadcast
 
 
 # -- comparisons and logic -------------------------------------------------------------------
@@ -62,7 +62,9 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
 
     Without x and y: the coordinates of the true elements (int64, [num_true, rank]).
 
-    >>> where(x > 0, x, 0.0)  # doctest: +SKIP
+    >>> x = tf.constant([-1.0, 2.0])
+    >>> tf.Session().run(where(x > 0, x, 0.0))
+    array([0., 2.], dtype=float32)
     """
     if x is None and y is None:  # TF 1.x: the coordinates of the true elements
         from .selection import where_indices

@@ -18,7 +18,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import ShapeError
 from ..graph import Tensor
-from ._util import convert_to_tensor, is_tensor_like, normalize_axis
+from .toolkit import convert_to_tensor, is_tensor_like, normalize_axis
 from .array import expand_dims, reshape, squeeze, transpose
 from .compare import maximum, not_equal, where
 from .core import constant, identity, stop_gradient

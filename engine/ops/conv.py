@@ -29,9 +29,9 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import TensorSpec, register_op
 from ..shapes import format_dims
-from ._util import batch_elementwise, convert_to_tensor, make, require, same_dtype
+from .toolkit import batch_elementwise, convert_to_tensor, make, require, same_dtype
 from .array import shape as shape_of
-from .math import sum_like
+from .elementwise import sum_like
 
 PADDINGS = ("SAME", "VALID")
 

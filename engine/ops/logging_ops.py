@@ -16,7 +16,7 @@ import numpy as np
 
 from ..registry import NOT_DIFFERENTIABLE, KernelContext, register_op
 from ..graph import Operation, Tensor, get_default_graph
-from ._util import convert_to_tensor, is_tensor_like
+from .toolkit import convert_to_tensor, is_tensor_like
 
 
 def _first_entries(value: np.ndarray, summarize: int) -> str:

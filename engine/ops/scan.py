@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from ..registry import TensorSpec, register_op
-from ._util import check_axis, convert_to_tensor, make, require, shift_axis
+from .toolkit import check_axis, convert_to_tensor, make, require, shift_axis
 
 _ATTRS = {"axis": "int", "exclusive": "bool", "reverse": "bool"}
 

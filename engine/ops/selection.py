@@ -14,7 +14,7 @@ from ..errors import DTypeError, InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import format_dims
-from ._util import convert_to_tensor, make, make_op, require
+from .toolkit import convert_to_tensor, make, make_op, require
 from .array import expand_dims, reshape
 from .indexing import gather, one_hot
 from .reduction import reduce_sum

@@ -12,7 +12,7 @@ from typing import Any, Iterator, Optional, Sequence
 
 from .. import dtypes
 from ..graph import Tensor
-from ..ops._util import convert_to_tensor
+from ..ops.toolkit import convert_to_tensor
 from ..ops.compare import less_equal, minimum, where
 from ..ops.core import constant
 from ..ops.math import cast, ceil, exp, floor, pow

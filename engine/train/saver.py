@@ -264,7 +264,7 @@ def load_variable(ckpt_dir_or_file: str, name: str) -> np.ndarray:
 def import_meta_graph(meta_graph_or_file: str, clear_devices: bool = False, import_scope: Optional[str] = None,
                       **kwargs: Any) -> Optional[Saver]:
     """Add the graph saved next to a checkpoint (`prefix.meta`) to the default graph; a Saver for its variables."""
-    from ..graphdef import import_graph_def
+    from ..importer import import_graph_def
     with open(meta_graph_or_file, "rb") as f:
         text = f.read()
     graph = get_default_graph()
