@@ -57,6 +57,21 @@ register_op("SelectV2", kernel=np.where, infer=_select_infer, num_inputs=3, grad
             batch=batch_elementwise(np.where))
 
 
+# -- where(condition): the coordinates of the true elements ------------------------------------
+def _where_infer(inputs: Sequence[TensorSpec]) -> TensorSpec:
+    rank = None if inputs[0].shape is None else len(inputs[0].shape)
+    return TensorSpec(dtypes.int64, (None, rank))
+
+
+register_op("Where", kernel=lambda c: np.argwhere(c).astype(np.int64), infer=_where_infer, num_inputs=1,
+            grad=NOT_DIFFERENTIABLE)
+
+
+def where_indices(condition: Any, name: Optional[str] = None) -> Tensor:
+    """The coordinates (int64, [num_true, rank]) of the true (non-zero) elements, in row-major order."""
+    return make("Where", [convert_to_tensor(condition)], name or "Where")
+
+
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """Elements of `x` where `condition` is true, else of `y`; all three broadcast (numpy rules).
 
@@ -67,7 +82,6 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
     array([0., 2.], dtype=float32)
     """
     if x is None and y is None:  # TF 1.x: the coordinates of the true elements
-        from .selection import where_indices
         return where_indices(condition, name)
     if x is None or y is None:
         raise ValueError("where: x and y must both be given, or both be None (for the coordinates of true elements)")

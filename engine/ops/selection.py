@@ -1,5 +1,5 @@
-"""Ops whose output size depends on the values: `where(condition)` (coordinates of true elements),
-`boolean_mask`, `top_k`, `in_top_k`, and segment sums.
+"""Ops whose output size depends on the values: `boolean_mask` (on `where`'s coordinates),
+`top_k`, `in_top_k`, and segment sums.
 
 >>> boolean_mask(x, x > 0)  # doctest: +SKIP
 """
@@ -16,23 +16,10 @@ from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import format_dims
 from .toolkit import convert_to_tensor, make, make_op, require
 from .array import expand_dims, reshape
+from .compare import maximum, where_indices
+from .creation import ones_like
 from .indexing import gather, one_hot
 from .reduction import reduce_sum
-
-
-# -- where(condition): coordinates -----------------------------------------------------------
-def _where_infer(inputs: Sequence[TensorSpec]) -> TensorSpec:
-    rank = None if inputs[0].shape is None else len(inputs[0].shape)
-    return TensorSpec(dtypes.int64, (None, rank))
-
-
-register_op("Where", kernel=lambda c: np.argwhere(c).astype(np.int64), infer=_where_infer, num_inputs=1,
-            grad=NOT_DIFFERENTIABLE)
-
-
-def where_indices(condition: Any, name: Optional[str] = None) -> Tensor:
-    """The coordinates (int64, [num_true, rank]) of the true (non-zero) elements, in row-major order."""
-    return make("Where", [convert_to_tensor(condition)], name or "Where")
 
 
 def boolean_mask(tensor: Any, mask: Any, name: str = "boolean_mask", axis: Optional[int] = None) -> Tensor:
@@ -162,8 +149,6 @@ def unsorted_segment_sum(data: Any, segment_ids: Any, num_segments: int, name: O
 
 def unsorted_segment_mean(data: Any, segment_ids: Any, num_segments: int, name: Optional[str] = None) -> Tensor:
     """The mean of each segment (0 for an empty one)."""
-    from .compare import maximum
-    from .creation import ones_like
     data, ids = convert_to_tensor(data), convert_to_tensor(segment_ids)
     with data.graph.as_default():
         counts = unsorted_segment_sum(ones_like(ids, dtype=data.dtype), ids, num_segments)
