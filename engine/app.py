@@ -6,10 +6,12 @@ as `FLAGS.name`; the command line is parsed on `run()` or on the first read
 `--noname` for booleans. Arguments that are not defined flags are left for
 `main(argv)`. `run` ends the process with `sys.exit(main(argv))`, as TF does.
 
->>> flags.DEFINE_integer("steps", 10, "training steps")  # doctest: +SKIP
->>> def main(_):
-...     print(FLAGS.steps)  # doctest: +SKIP
->>> run(main)  # doctest: +SKIP
+>>> values = FlagValues()
+>>> flags.DEFINE_integer("steps", 10, "training steps", flag_values=values)
+>>> values(["prog", "--steps=5", "extra"])
+['prog', 'extra']
+>>> values.steps
+5
 """
 from __future__ import annotations
 

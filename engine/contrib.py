@@ -1,6 +1,8 @@
 """`tf.contrib`: the few `tf.contrib.layers` helpers TF 1.x tutorials lean on, nothing else of contrib.
 
->>> w = get_variable("w", [784, 10], initializer=contrib.layers.xavier_initializer())  # doctest: +SKIP
+>>> w = tf.get_variable("w", [784, 10], initializer=tf.contrib.layers.xavier_initializer())
+>>> w.shape
+TensorShape((784, 10))
 """
 from __future__ import annotations
 

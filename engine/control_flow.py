@@ -16,7 +16,9 @@ ops:
   loop of TF 1.x's docs, `while i < 10`, and a bounded loop on fed values
   both work). A loop with neither is refused with that advice.
 
->>> r = while_loop(lambda i: less(i, 10), lambda i: add(i, 1), [constant(0)])  # doctest: +SKIP
+>>> r = tf.while_loop(lambda i: tf.less(i, 10), lambda i: tf.add(i, 1), [tf.constant(0)])
+>>> int(tf.Session().run(r))
+10
 """
 from __future__ import annotations
 

@@ -11,7 +11,10 @@ flag). `conv2d`, `max_pooling2d` and `average_pooling2d` take NHWC inputs
 (channels_last, TF's default) and Keras-style sizes (`kernel_size=3`,
 `strides=2`, `padding="same"`).
 
->>> hidden = dense(x, 64, activation=nn.relu, name="hidden1")  # doctest: +SKIP
+>>> x = tf.placeholder(tf.float32, [None, 3])
+>>> hidden = tf.layers.dense(x, 64, activation=tf.nn.relu, name="hidden1")
+>>> [v.name for v in tf.trainable_variables()]
+['hidden1/kernel:0', 'hidden1/bias:0']
 """
 from __future__ import annotations
 

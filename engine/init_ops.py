@@ -10,7 +10,10 @@ truncated normal divides the stddev by .8796, the truncated stddev).
 (`engine.initializers` holds the Keras-style numpy initializers of
 engine.layers.Dense and Sequential.)
 
->>> w = Variable(glorot_uniform_initializer(seed=1)([3, 2]))  # doctest: +SKIP
+>>> w = tf.get_variable("w", [3, 2], initializer=tf.glorot_uniform_initializer(seed=1))
+>>> sess = tf.Session(); sess.run(w.initializer)
+>>> bool(abs(sess.run(w)).max() <= (6 / 5) ** 0.5)
+True
 """
 from __future__ import annotations
 

@@ -190,8 +190,10 @@ class InteractiveSession(Session):
 
     `t.eval()` and `op.run()` then need no `with` block:
 
-    >>> sess = InteractiveSession()  # doctest: +SKIP
-    >>> constant(2.0).eval()  # doctest: +SKIP
+    >>> sess = tf.InteractiveSession()
+    >>> float(tf.constant(2.0).eval())
+    2.0
+    >>> sess.close()
     """
 
     def __init__(self, target: Any = "", graph: Optional[Graph] = None, config: Any = None) -> None:

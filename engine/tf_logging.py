@@ -1,7 +1,7 @@
 """`tf.logging`: TF 1.x's logging calls on the standard `logging` module ("tensorflow" logger).
 
 >>> set_verbosity(INFO)
->>> info("step %d", 1)  # doctest: +SKIP
+>>> info("step %d", 1)  # to the "tensorflow" logger
 """
 from __future__ import annotations
 

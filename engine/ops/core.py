@@ -134,6 +134,9 @@ register_op("PlaceholderWithDefault", kernel=lambda x, *, shape: x, infer=_with_
 def placeholder_with_default(input: Any, shape: Any, name: str = "PlaceholderWithDefault") -> Tensor:
     """A placeholder that takes the value of `input` when it is not fed (`training` flags, say).
 
-    >>> training = placeholder_with_default(False, shape=(), name="training")  # doctest: +SKIP
+    >>> training = placeholder_with_default(False, shape=(), name="training")
+    >>> sess = tf.Session()
+    >>> bool(sess.run(training)), bool(sess.run(training, {training: True}))
+    (False, True)
     """
     return make("PlaceholderWithDefault", [convert_to_tensor(input)], name, shape=as_dims(shape))

@@ -5,7 +5,9 @@ fetch `tf.print`'s op, or make others depend on it with
 `control_dependencies`; `tf.Print` prints whenever its output is computed.
 Output goes to `sys.stderr` (or `sys.stdout` for `tf.print(..., output_stream=sys.stdout)`).
 
->>> x = Print(x, [x, tf.shape(x)], "x: ")  # doctest: +SKIP
+>>> x = tf.constant([1, 2])
+>>> tf.Session().run(tf.Print(x, [tf.shape(x)], "shape: ")).tolist()  # prints "shape: [2]" to stderr
+[1, 2]
 """
 from __future__ import annotations
 

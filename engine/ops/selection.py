@@ -1,7 +1,9 @@
 """Ops whose output size depends on the values: `boolean_mask` (on `where`'s coordinates),
 `top_k`, `in_top_k`, and segment sums.
 
->>> boolean_mask(x, x > 0)  # doctest: +SKIP
+>>> x = tf.constant([-1.0, 2.0, 3.0])
+>>> tf.Session().run(tf.boolean_mask(x, x > 0))
+array([2., 3.], dtype=float32)
 """
 from __future__ import annotations
 

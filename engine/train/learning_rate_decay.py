@@ -3,7 +3,12 @@
 Each returns a float32 scalar tensor computed from `global_step` when the
 graph runs, so an optimizer given it uses the rate of the current step.
 
->>> lr = exponential_decay(0.1, global_step, 1000, 0.96, staircase=True)  # doctest: +SKIP
+>>> step = tf.train.get_or_create_global_step()
+>>> lr = tf.train.exponential_decay(0.1, step, 1000, 0.5, staircase=True)
+>>> sess = tf.Session(); sess.run(step.initializer); sess.run(step.assign(2500))
+array(2500)
+>>> round(float(sess.run(lr)), 6)
+0.025
 """
 from __future__ import annotations
 

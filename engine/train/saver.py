@@ -15,9 +15,15 @@ checkpoint as it was. `max_to_keep` deletes the oldest checkpoints beyond
 it. Restoring checks the digest, names, dtypes and shapes before it sets
 any variable. Nothing is pickled. (The files are not TensorFlow's.)
 
->>> saver = Saver(max_to_keep=3)  # doctest: +SKIP
->>> path = saver.save(sess, "/tmp/model.ckpt", global_step=step)  # doctest: +SKIP
->>> saver.restore(sess, latest_checkpoint("/tmp"))  # doctest: +SKIP
+>>> import tempfile
+>>> folder = tempfile.mkdtemp()
+>>> w = tf.Variable([1.0, 2.0], name="w")
+>>> sess = tf.Session(); sess.run(w.initializer)
+>>> saver = tf.train.Saver(max_to_keep=3)
+>>> path = saver.save(sess, folder + "/model.ckpt", global_step=7)
+>>> path.endswith("model.ckpt-7") and tf.train.latest_checkpoint(folder) == path
+True
+>>> saver.restore(tf.Session(), path)
 """
 from __future__ import annotations
 
