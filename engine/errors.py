@@ -59,3 +59,7 @@ class NotFoundError(FailedPreconditionError):
 
 class DataLossError(InvalidArgumentError):
     """A file is malformed or does not match its digest (a checkpoint, say)."""
+
+
+class NotFittedError(EngineError, ValueError, AttributeError):
+    """An estimator of engine.learn is used before ``fit`` (a ValueError and AttributeError, as in scikit-learn)."""
