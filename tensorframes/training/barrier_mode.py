@@ -340,7 +340,8 @@ def _steps(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np
             raise _Stopped(error)
         return total[:-1]
 
-    rule = StopRule(job.spec.max_steps(schedule), schedule, job.spec.tol, job.spec.patience, start.losses)
+    rule = StopRule(job.spec.max_steps(schedule), schedule, job.spec.tol, job.spec.patience, start.losses,
+                    job.spec.check_finite)
     return run_steps(session, start, rule, evaluate, partial(_report, client, job.checkpoint_every)), session
 
 

@@ -24,6 +24,7 @@ class TrainingSpec:
     seed: int = 0
     tol: float | None = None
     patience: int = 3
+    check_finite: bool = True
 
     def __post_init__(self) -> None:
         if self.steps is None and self.epochs is None:

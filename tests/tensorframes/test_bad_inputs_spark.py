@@ -79,6 +79,11 @@ def _train(df, optimizer=None, **options):
                      log_every=None, **{"steps": 1, **options})
 
 
+def _nan_label(df, mode, **options):
+    labelled = df.select("x", F.when(F.col("x") == 2.0, F.lit(float("nan"))).otherwise(F.col("x")).alias("key"))
+    return _train(labelled, mode=mode, **options)
+
+
 def _broken_checkpoint(df, path):
     (path / "checkpoint.npz").write_bytes(b"PK\x03\x04 truncated")
     return _train(df, checkpoint_dir=path)
@@ -97,6 +102,9 @@ TRAINING = [
      "checkpoint_every"),
     ("NaN learning rate", lambda df, p: _train(df, tf.train.GradientDescentOptimizer(float("nan"))),
      InvalidArgumentError, "learning_rate"),
+    ("NaN label, driver mode", lambda df, p: _nan_label(df, "driver"), TrainingError, "step 1: the loss is not finite"),
+    ("NaN label, barrier mode", lambda df, p: _nan_label(df, "barrier"), TrainingError,
+     "step 1: the loss is not finite"),
     ("truncated checkpoint", _broken_checkpoint, CheckpointError, "checkpoint.npz"),
     ("loss that is not a scalar", lambda df, p: tfs.train(tfs.block(df, "x") * tf.Variable(np.float64(1.0), name="u"), df,
                                                           tf.train.GradientDescentOptimizer(0.1), steps=1),
@@ -164,6 +172,12 @@ def test_bad_stages_and_stage_files(spark, df, tmp_path, name, action, error, wo
         action(df, tmp_path)
     assert words in str(caught.value)
     assert spark.range(2).count() == 2
+
+
+def test_check_finite_false_trains_on_through_nan(df):
+    with tf.Graph().as_default():
+        result = _nan_label(df, "driver", check_finite=False, steps=2)
+    assert len(result.losses) == 2 and np.isnan(result.losses).all()
 
 
 def test_numpy_integers_count_as_ints():
