@@ -26,7 +26,6 @@ from tensorframes import executor
 from tensorframes.arrow_convert import to_numpy
 from tensorframes.frames import PandasColumns, columns_of
 from tensorframes.program import Program, compile_map
-from tensorframes.relay import relay
 from tensorframes.schema import output_field
 from tensorframes.spark_columns import column_ref, fed_columns
 
@@ -106,11 +105,6 @@ def _unused_name(names: list[str]) -> str:
 
 def _run_local(program: Program, df: pd.DataFrame, trim: bool) -> pd.DataFrame:
     """The executor over the whole pandas frame as one batch."""
-    with relay():
-        return _compute_local(program, df, trim)
-
-
-def _compute_local(program: Program, df: pd.DataFrame, trim: bool) -> pd.DataFrame:
     frame = PandasColumns(df)
     if trim:
         names = list(dict.fromkeys(f.column for f in program.feeds))

@@ -17,28 +17,26 @@ in the caller's actions (``collect``, ``show``, ``write``...), so wrap those
 in ``with tfs.relay_errors():`` to get our classes there too.
 
 >>> from tensorframes.errors import NullValueError
->>> try:
-...     with on_executor():
-...         raise NullValueError("column 'x' has a null value in row 0", "x", 0)
-... except ExecutorError as e:
-...     spark_text = f"PythonException: Traceback ... {e}"  # what the driver sees
+>>> record = describe(NullValueError("column 'x' has a null value in row 0", "x", 0), partition=1)
+>>> spark_text = f"PythonException: ... {_START}{json.dumps(record)}{_END}"  # what the driver sees
 >>> with relay():
 ...     raise RuntimeError(spark_text)
 Traceback (most recent call last):
 ...
-tensorframes.errors.NullValueError: column 'x' has a null value in row 0
+tensorframes.errors.NullValueError: column 'x' has a null value in row 0 (in partition 1)
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterator
 
 import engine.errors
-from tensorframes import errors
+import tensorframes.errors as errors
 
 #: Errors that are a property of the data or the graph: relayed as they are, never retried.
 RELAYED = (errors.TensorFramesError, engine.errors.EngineError)
@@ -90,17 +88,28 @@ def _ours(cls: type[Exception]) -> type[Exception]:
 
 @contextmanager
 def on_executor() -> Iterator[None]:
-    """Re-raise an error of ours as an :class:`ExecutorError` carrying its record."""
+    """In a Spark task, re-raise an error of ours as an :class:`ExecutorError` carrying its record.
+
+    Outside a task (a pandas DataFrame, a unit test) errors pass as they are.
+    """
     try:
         yield
     except RELAYED as e:
-        record = json.dumps(describe(e, _partition()), separators=(",", ":"))
+        partition = _task_partition()
+        if partition is None:
+            raise
+        record = json.dumps(describe(e, partition), separators=(",", ":"))
         raise ExecutorError(f"{type(e).__name__}: {e} {_START}{record}{_END}") from e
 
 
-def _partition() -> int | None:
-    from pyspark import TaskContext  # executor side only, never at import
-    context = TaskContext.get()
+def _task_partition() -> int | None:
+    """The partition of the running Spark task, or None outside one.
+
+    A Python worker has pyspark loaded already; it is looked up, not imported,
+    so that the executor side stays importable without pyspark.
+    """
+    pyspark = sys.modules.get("pyspark")
+    context = pyspark.TaskContext.get() if pyspark is not None else None
     return None if context is None else context.partitionId()
 
 
