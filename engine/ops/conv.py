@@ -91,18 +91,29 @@ def _windows(xp: np.ndarray, w: Window, out: tuple) -> np.ndarray:
     return view[..., :out[0] * sh:sh, :out[1] * sw:sw, :, ::dh, ::dw]
 
 
+def _tap(w: Window, i: int, j: int, out: tuple) -> tuple:
+    """The index of filter tap (i, j) of every window in a padded (..., H, W, C) array: a strided slice."""
+    (sh, sw), (dh, dw) = w.strides, w.dilations
+    return (Ellipsis, slice(i * dh, i * dh + (out[0] - 1) * sh + 1, sh),
+            slice(j * dw, j * dw + (out[1] - 1) * sw + 1, sw), slice(None))
+
+
+def _padded_zeros(input_shape: tuple, w: Window, dtype: np.dtype) -> tuple:
+    """Zeros shaped like `input_shape` (..., H, W, C) once padded, and the index cropping the padding off."""
+    (h, wd) = input_shape[-3:-1]
+    (top, bottom), (left, right) = w.pads(h, 0), w.pads(wd, 1)
+    zeros = np.zeros(tuple(input_shape[:-3]) + (h + top + bottom, wd + left + right, input_shape[-1]), dtype)
+    return zeros, (Ellipsis, slice(top, top + h), slice(left, left + wd), slice(None))
+
+
 def _scatter_windows(parts: np.ndarray, input_shape: tuple, w: Window) -> np.ndarray:
     """The adjoint of `_windows`: window values (..., OH, OW, kh, kw, C) summed back into an
     input of `input_shape` (..., H, W, C); one strided add per filter tap."""
-    (h, wd), out = input_shape[-3:-1], parts.shape[-5:-3]
-    (top, bottom), (left, right) = w.pads(h, 0), w.pads(wd, 1)
-    padded = np.zeros(parts.shape[:-5] + (h + top + bottom, wd + left + right, parts.shape[-1]), parts.dtype)
-    (sh, sw), (dh, dw) = w.strides, w.dilations
-    for i in range(w.size[0]):
-        for j in range(w.size[1]):
-            padded[..., i * dh:i * dh + (out[0] - 1) * sh + 1:sh, j * dw:j * dw + (out[1] - 1) * sw + 1:sw, :] \
-                += parts[..., i, j, :]
-    return padded[..., top:top + h, left:left + wd, :]
+    padded, crop = _padded_zeros(parts.shape[:-5] + tuple(input_shape[-3:]), w, parts.dtype)
+    out = parts.shape[-5:-3]
+    for i, j in np.ndindex(*w.size):
+        padded[_tap(w, i, j, out)] += parts[..., i, j, :]
+    return padded[crop]
 
 
 def _check_images(x: np.ndarray, what: str, op_type: str) -> None:
@@ -504,31 +515,36 @@ def _max_pool_kernel(x: np.ndarray, *, ksize, strides, padding) -> np.ndarray:
     return _pool_views(x, ksize, strides, padding, _lowest(x.dtype)).max(axis=(-2, -1))
 
 
-def _argmax(x: np.ndarray, ksize, strides, padding) -> np.ndarray:
-    """Per window, the flat tap index (i * kw + j) of its first maximum, as TensorFlow picks."""
-    view = _pool_views(x, ksize, strides, padding, _lowest(x.dtype))
-    return view.reshape(view.shape[:-2] + (-1,)).argmax(axis=-1)
-
-
-def _tap_mask(arg: np.ndarray, taps: int) -> np.ndarray:
-    """One-hot (..., OH, OW, C) -> (..., OH, OW, kh*kw, C) boolean masks of the chosen taps."""
-    return np.moveaxis(arg[..., None] == np.arange(taps), -1, -2)
+def _first_maxima(x: np.ndarray, y: np.ndarray, w: Window):
+    """For each filter tap: its index in padded x and where it holds its window's first maximum
+    (TensorFlow's choice among ties), given the pooled maxima `y`; one pass per tap, no copies."""
+    xp = _pad(x, w, _lowest(x.dtype))
+    free, hit = np.ones(y.shape, bool), np.empty(y.shape, bool)  # one buffer each: the caller uses hit at once
+    for i, j in np.ndindex(*w.size):
+        tap = _tap(w, i, j, y.shape[-3:-1])
+        np.logical_and(np.equal(xp[tap], y, out=hit), free, out=hit)
+        np.logical_xor(free, hit, out=free)  # hit is a subset of free
+        yield tap, hit
 
 
 def _max_pool_grad_kernel(x: np.ndarray, y: np.ndarray, dy: np.ndarray, *, ksize, strides, padding) -> np.ndarray:
     """dy routed to the first maximum of each window (the rest get zero)."""
     w = _pool_window(ksize, strides, padding)
-    taps = w.size[0] * w.size[1]
-    parts = _tap_mask(_argmax(x, ksize, strides, padding), taps) * dy[..., None, :]
-    return _scatter_windows(parts.reshape(parts.shape[:-2] + w.size + parts.shape[-1:]), x.shape, w)
+    dxp, crop = _padded_zeros(x.shape, w, dy.dtype)
+    for tap, hit in _first_maxima(x, y, w):
+        dxp[tap] += dy * hit  # faster than where= or np.where (measured)
+    return dxp[crop]
 
 
 def _max_pool_grad_grad_kernel(x: np.ndarray, y: np.ndarray, ddx: np.ndarray, *, ksize, strides,
                                padding) -> np.ndarray:
     """ddx read at the first maximum of each window: the adjoint of MaxPoolGrad in its last input."""
-    arg = _argmax(x, ksize, strides, padding)
-    view = _pool_views(ddx, ksize, strides, padding, 0)
-    return np.take_along_axis(view.reshape(view.shape[:-2] + (-1,)), arg[..., None], axis=-1)[..., 0]
+    w = _pool_window(ksize, strides, padding)
+    ddxp = _pad(ddx, w)
+    out = np.zeros(np.broadcast_shapes(y.shape, ddx.shape[:-3] + y.shape[-3:]), ddx.dtype)
+    for tap, hit in _first_maxima(x, y, w):
+        out += ddxp[tap] * hit
+    return out
 
 
 def _max_pool_grad_infer(inputs: Sequence[TensorSpec], *, ksize, strides, padding) -> TensorSpec:
@@ -556,11 +572,11 @@ register_op("MaxPool", kernel=_max_pool_kernel, infer=_pool_infer("fi"), attrs=_
             grad=lambda op, g: [make("MaxPoolGrad", [op.inputs[0], op.outputs[0], g], None, **op.attrs)],
             batch=_leading_free(_max_pool_kernel))
 register_op("MaxPoolGrad", kernel=_max_pool_grad_kernel, infer=_max_pool_grad_infer, attrs=_POOL_ATTRS,
-            num_inputs=3, shape_inputs=(1,), batch=_leading_free(_max_pool_grad_kernel),
+            num_inputs=3, batch=_leading_free(_max_pool_grad_kernel),
             grad=lambda op, g: [None, None, make("MaxPoolGradGrad", [op.inputs[0], op.inputs[1], g], None,
                                                  **op.attrs)])
 register_op("MaxPoolGradGrad", kernel=_max_pool_grad_grad_kernel, infer=_max_pool_grad_grad_infer,
-            attrs=_POOL_ATTRS, num_inputs=3, shape_inputs=(1,), batch=_leading_free(_max_pool_grad_grad_kernel),
+            attrs=_POOL_ATTRS, num_inputs=3, batch=_leading_free(_max_pool_grad_grad_kernel),
             grad=lambda op, g: [None, None, make("MaxPoolGrad", [op.inputs[0], op.inputs[1], g], None,
                                                  **op.attrs)])
 
