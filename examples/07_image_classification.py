@@ -13,7 +13,7 @@ read back through Spark's image data source (``spark.read.format("image")``
 and tfs.image_column) and scored the same way; ``--images DIR`` runs the
 whole example on any folder of images laid out like that instead.
 
-    python examples/07_image_classification.py [--epochs 40] [--augment 2] [--images DIR --size 32]
+    python examples/07_image_classification.py [--epochs 30] [--augment 0] [--images DIR --size 32]
 """
 from __future__ import annotations
 
@@ -157,9 +157,9 @@ def mllib_mlp(train: DataFrame, test: DataFrame, inputs: int, classes: int, max_
 
 
 def main() -> None:
-    args = _common.parse_args(__doc__, epochs=(40, 2, "passes over the training images"),
+    args = _common.parse_args(__doc__, epochs=(30, 2, "passes over the training images"),
                               batch_size=(64, 64, "images per training step (over all partitions)"),
-                              augment=(0, 0, "randomly shifted copies of each training image to add"),
+                              augment=(2, 0, "randomly shifted copies of each training image to add"),
                               mllib_iter=(200, 20, "L-BFGS iterations of the MLlib baseline"),
                               rows=(0, 400, "use only this many images (0: all)"),
                               mode=("barrier", "barrier", "how tfs.train runs: barrier or driver"),

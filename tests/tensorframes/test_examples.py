@@ -95,3 +95,12 @@ def test_optimizers(launcher, tmp_path):
     assert len(finals) == 9 and all(loss < r["start_loss"] for loss in finals.values())
     assert finals["L-BFGS"] == min(finals.values())
     assert Path(r["curves_file"]).exists()
+
+
+@python_only
+def test_image_classification(launcher):
+    r = run_example("07_image_classification", launcher)
+    convnet, dense, mllib = r["convnet"], r["dense"], r["mllib_mlp"]
+    assert abs(convnet["parameters"] - dense["parameters"]) <= 0.01 * convnet["parameters"]
+    assert min(convnet["accuracy"], dense["accuracy"], mllib["accuracy"]) > 0.3  # ten classes: chance is 0.1
+    assert r["png"]["files"] == 50 and r["png"]["pixels_match"] and r["png"]["accuracy"] > 0.3
