@@ -17,7 +17,7 @@ message when it can't be imported): run with a Python that has it, e.g.
 The engine part needs numpy only. `--spark` adds (with a Python that has
 pyspark) images/s of map_blocks scoring the LeNet model over an image
 DataFrame, against a hand-written arrow_udf and pandas_udf doing the same
-numpy forward pass:
+numpy forward pass (benchmarks/conv_scoring.py):
 
     PYTHONPATH=$PWD python benchmarks/conv.py --spark
 """
@@ -159,55 +159,6 @@ def report(results: dict) -> None:
             print(f"{threads} thread(s)  {case:12s}  " + "   ".join(cells))
 
 
-# -- map_blocks scoring (needs pyspark) ------------------------------------------------------
-def spark_scoring(rows: int, repeat: int) -> None:
-    """Images/s of map_blocks scoring the LeNet model vs arrow_udf and pandas_udf with a numpy forward."""
-    import pandas as pd
-    import pyarrow as pa
-    from pyspark.sql import functions as F
-    from pyspark.sql.functions import arrow_udf, pandas_udf
-
-    import engine
-    import tensorframes as tfs
-    from tensorframes.arrow_convert import to_numpy
-    from tensorframes.columns import column_spec
-    d = data()
-    rng = np.random.default_rng(1)
-    spark = tfs.get_spark("bench_conv", master="local[2]")
-    images = rng.standard_normal((rows, SIZE, SIZE, 1)).astype(np.float32)
-    df = tfs.images_frame(spark, images, id=np.arange(rows), num_partitions=2).cache()
-    df.count()
-    weights = [d[k] for k in ("w1", "w2", "w3", "w4")]
-    with engine.Graph().as_default() as g:
-        x = tfs.image_block(df, "image")
-        logits = lenet_logits(engine, x, [engine.constant(w) for w in weights])
-        predicted = engine.argmax(logits, 1, name="predicted")
-    spec = column_spec(df, "image")
-
-    def numpy_forward(block: np.ndarray) -> np.ndarray:
-        with g.as_default():
-            return sess.run(predicted, {x: block})
-    sess = engine.Session(g)
-
-    @arrow_udf("long")
-    def by_arrow(images: pa.Array) -> pa.Array:
-        return pa.array(numpy_forward(to_numpy(images, spec)))
-
-    @pandas_udf("long")
-    def by_pandas(images: pd.Series) -> pd.Series:
-        block = np.stack([np.stack([np.stack(r) for r in cell]) for cell in images]).astype(np.float32)
-        return pd.Series(numpy_forward(block))
-
-    ways = {"map_blocks": lambda: tfs.map_blocks(predicted, df).agg(F.sum("predicted")).collect(),
-            "arrow_udf": lambda: df.select(by_arrow("image").alias("p")).agg(F.sum("p")).collect(),
-            "pandas_udf": lambda: df.select(by_pandas("image").alias("p")).agg(F.sum("p")).collect()}
-    rates = {name: rows / timed(fn, repeat) for name, fn in ways.items()}
-    for name, rate in rates.items():
-        print(f"scoring {rows:,} images  {name:10s} {rate:10,.0f} images/s  ({rate / rates['map_blocks']:.2f}x "
-              "map_blocks)")
-    spark.stop()
-
-
 def lenet_logits(tf, x, weights: list):
     """The LeNet-style model's logits (engine and TensorFlow alike)."""
     w1, w2, w3, w4 = weights
@@ -227,6 +178,9 @@ def main() -> None:
         print(json.dumps(measure(args.child, args.repeat)))
         return
     if args.spark:
+        here = os.path.dirname(os.path.abspath(__file__))  # the Python workers import conv_scoring too
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), here) if p)
+        from conv_scoring import spark_scoring  # pyspark and pyarrow only there
         spark_scoring(args.rows, max(3, args.repeat // 5))
         return
     print(f"forward + backward, float32, batch {BATCH} of {SIZE}x{SIZE}x1; median of {args.repeat} runs; "
