@@ -15,7 +15,7 @@ import engine
 import tensorframes as tfs
 from conv import SIZE, data, lenet_logits, timed
 from tensorframes.arrow_convert import to_numpy
-from tensorframes.columns import column_spec
+from tensorframes.schema import column_spec
 
 
 def conv_same_relu(x: np.ndarray, w: np.ndarray) -> np.ndarray:

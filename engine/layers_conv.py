@@ -17,7 +17,7 @@ from . import initializers
 from .errors import DTypeError, ShapeError
 from .graph import Tensor
 from .initializers import derived_seed
-from .layers import Layer, activation_name, get_activation
+from .layer_base import Layer, activation_name, get_activation
 from .ops.array import reshape
 from .ops.conv import bias_add, conv2d
 from .ops.pooling import avg_pool, max_pool

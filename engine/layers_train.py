@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 from . import initializers
 from .errors import ShapeError
 from .graph import Tensor
-from .layers import Layer
+from .layer_base import Layer
 from .ops.compare import where
 from .ops.dropout import dropout, keep_probability
 from .ops.normalization import batch_normalization, moments

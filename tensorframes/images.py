@@ -38,7 +38,7 @@ from pyspark.sql.functions import arrow_udf
 import engine as tf
 from tensorframes.arrow_convert import to_arrow
 from tensorframes.errors import ColumnTypeError, NullValueError, ShapeMismatchError
-from tensorframes.frames import column_ref
+from tensorframes.spark_columns import column_ref
 from tensorframes.placeholders import block
 from tensorframes.schema import shape_metadata, spark_type, with_shape_metadata
 

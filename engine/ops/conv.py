@@ -26,8 +26,8 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import TensorSpec, register_op
 from ..shapes import format_dims
-from ._util import batch_elementwise, convert_to_tensor, make, require, same_dtype
-from .math import sum_like
+from .toolkit import batch_elementwise, convert_to_tensor, make, require, same_dtype
+from .elementwise import sum_like
 from .windows import (Window, check_attrs, check_images, check_out_backprop, nhwc, pad, padding_attr, quad, rank4,
                       scatter_windows, sizes_input, sizes_of, sizes_tuple, window, windows)
 

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from ..errors import InvalidArgumentError
 from ..graph import Tensor, get_default_graph
-from ._util import convert_to_tensor, is_tensor_like
+from .toolkit import convert_to_tensor, is_tensor_like
 from .array import shape
 from .math import floor
 from .random import random_uniform

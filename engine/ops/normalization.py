@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from ..graph import Tensor, get_default_graph
-from ._util import convert_to_tensor, normalize_axis
+from .toolkit import convert_to_tensor, normalize_axis
 from .array import squeeze
 from .compare import maximum, where
 from .core import stop_gradient

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..graph import Tensor
 from ..registry import TensorSpec, register_op
-from ._util import convert_to_tensor, make, require, same_dtype
+from .toolkit import convert_to_tensor, make, require, same_dtype
 from .windows import (Window, check_attrs, check_images, check_out_backprop, nhwc, pad, padded_zeros, padding_attr,
                       quad, rank4, scatter_windows, sizes_of, sizes_tuple, tap_index, window, windows)
 

@@ -28,7 +28,7 @@ from ..graph import Tensor, get_default_graph
 from ..random_seed import seed_attrs
 from ..registry import NOT_DIFFERENTIABLE, KernelContext, TensorSpec, register_op
 from ..shapes import format_dims
-from ._util import convert_to_tensor, make, require
+from .toolkit import convert_to_tensor, make, require
 from .creation import shape_argument
 
 _SEEDS = {"seed": "int", "seed2": "int"}

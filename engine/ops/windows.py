@@ -20,7 +20,7 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import TensorSpec
 from ..shapes import format_dims
-from ._util import convert_to_tensor
+from .toolkit import convert_to_tensor
 from .array import shape as shape_of
 
 PADDINGS = ("SAME", "VALID")

@@ -14,7 +14,7 @@ from PIL import Image
 
 import engine as tf
 import tensorframes as tfs
-from tensorframes.columns import column_spec
+from tensorframes.schema import column_spec
 from tensorframes.errors import ColumnTypeError, NullValueError, ShapeMismatchError
 from tensorframes.images import IMAGE_FIELDS, convert_channels, decode_images, resize_bilinear
 
