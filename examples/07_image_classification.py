@@ -13,7 +13,7 @@ read back through Spark's image data source (``spark.read.format("image")``
 and tfs.image_column) and scored the same way; ``--images DIR`` runs the
 whole example on any folder of images laid out like that instead.
 
-    python examples/07_image_classification.py [--epochs 30] [--augment 0] [--images DIR --size 32]
+    python examples/07_image_classification.py [--epochs 50] [--augment 0] [--images DIR --size 32]
 """
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def mllib_mlp(train: DataFrame, test: DataFrame, inputs: int, classes: int, max_
 
 
 def main() -> None:
-    args = _common.parse_args(__doc__, epochs=(30, 2, "passes over the training images"),
+    args = _common.parse_args(__doc__, epochs=(50, 2, "passes over the training images"),
                               batch_size=(64, 64, "images per training step (over all partitions)"),
                               augment=(2, 0, "randomly shifted copies of each training image to add"),
                               mllib_iter=(200, 20, "L-BFGS iterations of the MLlib baseline"),
