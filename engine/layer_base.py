@@ -1,5 +1,8 @@
-"""What every layer builds on: activations by name, and `Layer`, the base of the layers
-below Dense (engine.layers_conv, engine.layers_train); engine.layers exports them all."""
+"""What every layer shares: activations by name and the `Layer` base class.
+
+Its own module below engine.layers, engine.layers_conv and engine.layers_train,
+so that those import it without importing each other in a circle.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable, Optional

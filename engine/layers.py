@@ -16,15 +16,17 @@ TensorShape((?, 16))
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from . import initializers
 from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
+from .functional_layers import (average_pooling2d, conv2d, dense, dropout, flatten,  # noqa: F401  (tf.layers.*)
+                                max_pooling2d)
 from .graph import Tensor
-from .layer_base import Layer, activation_name, get_activation
+from .layer_base import Activation, Layer, activation_name, get_activation  # noqa: F401  (public here too)
 from .layers_conv import AveragePooling2D, Conv2D, Flatten, MaxPooling2D
 from .layers_train import BatchNormalization, Dropout
 from .ops.toolkit import convert_to_tensor
@@ -111,6 +113,7 @@ class Dense:
     def __repr__(self) -> str:
         where = f" '{self._scope[:-1]}'" if self._scope else ""
         return f"<Dense{where} units={self.units} activation={self.activation_name}>"
+
 
 
 __all__ = ["AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten", "Layer", "MaxPooling2D",

@@ -12,8 +12,10 @@ from .ops.normalization import batch_normalization, l2_normalize, leaky_relu, mo
 from .ops.nn import (elu, l2_loss, log_softmax, relu, sigmoid, sigmoid_cross_entropy_with_logits, softmax,
                      softmax_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2, softplus,
                      sparse_softmax_cross_entropy_with_logits, tanh)
+from .ops.composite import embedding_lookup
+from .ops.selection import in_top_k, top_k
 
-__all__ = ["avg_pool", "bias_add", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose",
+__all__ = ["embedding_lookup", "in_top_k", "top_k", "avg_pool", "bias_add", "conv2d", "conv2d_backprop_filter", "conv2d_backprop_input", "conv2d_transpose",
            "max_pool", "dropout", "batch_normalization", "l2_normalize", "leaky_relu", "moments",
            "elu", "l2_loss", "log_softmax", "relu", "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2", "softplus",

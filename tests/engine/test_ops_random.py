@@ -313,3 +313,13 @@ def test_a_random_op_cannot_run_per_row_on_a_batched_feed():
         x = rnd.random_normal(n, seed=1)
         with tf.Session() as sess, pytest.raises(tf.InvalidArgumentError, match="changes state"):
             sess.run_batched(x, {n: np.array([[2], [2]], np.int32)})
+
+
+def test_reset_kernel_state_restarts_the_streams_from_their_seeds():
+    with tf.Graph().as_default():
+        x = rnd.random_normal([3], seed=2)
+        with tf.Session() as sess:
+            first = sess.run(x)
+            sess.run(x)
+            sess.reset_kernel_state()
+            np.testing.assert_array_equal(sess.run(x), first)
