@@ -375,6 +375,15 @@ class Graph:
         from .graphdef import graph_to_graph_def
         return graph_to_graph_def(self, variable_values)
 
+    def as_tf_graph_def(self, strict: bool = True):
+        """This graph as a TensorFlow GraphDef message, which TensorFlow runs and TensorBoard draws.
+
+        `strict=False` writes ops without a TensorFlow twin under their engine
+        type (drawable, not runnable); see engine.tf_graphdef.exporter.
+        """
+        from .tf_graphdef import export
+        return export(self, strict=strict)
+
     def __repr__(self) -> str:
         return f"<tf.Graph with {len(self._ops)} ops>"
 

@@ -28,12 +28,33 @@ _INPUT = re.compile(r"^(\^)?([^:^]+?)(?::(\d+))?$")
 
 
 class GraphDef:
-    """A serialized graph; build with `graph.as_graph_def()`, load with `import_graph_def`."""
+    """A serialized graph; build with `graph.as_graph_def()`, load with `import_graph_def`.
 
-    def __init__(self, nodes: list, variables: list, variable_values: Optional[dict] = None) -> None:
-        self.nodes = nodes
-        self.variables = variables
+    As in TensorFlow, `GraphDef()` is empty and `ParseFromString(data)` fills
+    it, from the engine's JSON or from a binary TensorFlow GraphDef (a
+    frozen `.pb`, translated by engine.tf_graphdef).
+    """
+
+    def __init__(self, nodes: Optional[list] = None, variables: Optional[list] = None,
+                 variable_values: Optional[dict] = None) -> None:
+        self.nodes = nodes if nodes is not None else []
+        self.variables = variables if variables is not None else []
         self.variable_values = variable_values or {}
+
+    def ParseFromString(self, data: bytes) -> None:  # noqa: N802  (TensorFlow's name)
+        """Replace this GraphDef's contents with `data` (engine JSON or a binary TensorFlow GraphDef)."""
+        parsed = _parse(bytes(data))
+        self.nodes, self.variables, self.variable_values = parsed.nodes, parsed.variables, parsed.variable_values
+
+    @classmethod
+    def FromString(cls, data: bytes) -> "GraphDef":  # noqa: N802
+        graph_def = cls()
+        graph_def.ParseFromString(data)
+        return graph_def
+
+    def SerializeToString(self) -> bytes:  # noqa: N802
+        """The engine's JSON bytes (`tf.train.write_graph` writes TensorFlow's format)."""
+        return self.to_bytes()
 
     @property
     def node(self) -> list[NodeDef]:
@@ -269,8 +290,16 @@ def import_graph_def(graph_def: GraphDef | str | bytes | dict, input_map: Option
 
 
 def _parse(graph_def: Any) -> GraphDef:
+    """A GraphDef from engine JSON (text or bytes), its dict, or TensorFlow's GraphDef (message or bytes)."""
+    if isinstance(graph_def, (bytes, bytearray)) and graph_def.lstrip()[:1] not in (b"{", b""):
+        from . import tf_graphdef  # not JSON: a binary TensorFlow GraphDef
+        return tf_graphdef.parse(graph_def)
     if isinstance(graph_def, (str, bytes, bytearray)):
         return GraphDef.from_json(graph_def)
+    if hasattr(graph_def, "DESCRIPTOR"):
+        from . import tf_graphdef
+        if tf_graphdef.is_message(graph_def):
+            return tf_graphdef.from_message(graph_def)
     return GraphDef.from_dict(graph_def)
 
 
