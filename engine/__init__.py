@@ -5,7 +5,7 @@ variables, ops, `gradients`, optimizers, and a `Session` that runs them with
 cached execution plans. Graphs serialize to a safe, versioned GraphDef (JSON
 plus raw little-endian arrays; never pickle). Nothing here imports Spark.
 """
-from . import dtypes, errors, registry
+from . import dtypes, errors, gfile, registry
 from .dtypes import DType, as_dtype, bool_, double, float32, float64, int32, int64
 from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
 from .gradients import gradients

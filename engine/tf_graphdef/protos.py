@@ -44,7 +44,8 @@ def graph_def_class() -> type:
     return module("graph_pb2").GraphDef
 
 
-def is_message(value: object, full_name: str) -> bool:
-    """True when `value` is a protobuf message of type `full_name` (from either package)."""
+def is_message(value: object, name: str) -> bool:
+    """True when `value` is TensorFlow's message `name` ("GraphDef"), as tensorflow or tensorboard ship it."""
     descriptor = getattr(value, "DESCRIPTOR", None)
-    return getattr(descriptor, "full_name", None) == full_name and hasattr(value, "SerializeToString")
+    return getattr(descriptor, "full_name", None) in (f"tensorflow.{name}", f"tensorboard.{name}") \
+        and hasattr(value, "SerializeToString")
