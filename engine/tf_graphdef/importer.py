@@ -66,6 +66,14 @@ def attr_value(value: Any) -> Any:
     raise ValueError(f"attribute kind {kind!r} is not supported")
 
 
+_KIND_NAMES = {"type": "a dtype", "i": "an int", "f": "a float", "b": "a bool", "s": "a string",
+               "shape": "a shape", "tensor": "a tensor", "ints": "a list of ints"}
+
+
+def _list_kinds(lst: Any) -> set[str]:
+    return {k for k in ("s", "i", "f", "b", "type", "shape", "tensor", "func") if len(getattr(lst, k))}
+
+
 class Node:
     """A TensorFlow NodeDef being translated into ops of the scratch `graph`."""
 
@@ -87,21 +95,27 @@ class Node:
     def controls(self) -> list[Operation]:
         return [self._built[_parse_input(self.name, t)[1]] for t in self.proto.input if t.startswith("^")]
 
-    def attr(self, key: str, default: Any = _MISSING) -> Any:
-        """Attribute `key`, decoded; `default` when absent (missing and no default: error)."""
+    def attr(self, key: str, kind: str, default: Any = _MISSING) -> Any:
+        """Attribute `key`, which must be of AttrValue kind `kind` ("type", "i", "f", "b", "s", "shape",
+        "tensor" or "ints"), decoded; `default` when absent (absent without a default: error)."""
         self._read.add(key)
         if key not in self.proto.attr:
             if default is _MISSING:
                 raise ValueError(f"attribute '{key}' is missing")
             return default
+        value = self.proto.attr[key]
+        found = value.WhichOneof("value")
+        if found != ("list" if kind == "ints" else kind) or (kind == "ints" and _list_kinds(value.list) - {"i"}):
+            raise ValueError(f"attribute '{key}' must be {_KIND_NAMES[kind]}, found {found or 'nothing'}")
         try:
-            return attr_value(self.proto.attr[key])
+            return attr_value(value)
         except (ValueError, UnicodeDecodeError) as e:
             raise ValueError(f"attribute '{key}': {e}") from None
 
     def expect(self, key: str, *allowed: Any) -> Any:
         """Attribute `key`, which must be one of `allowed` (the first is its default)."""
-        value = self.attr(key, allowed[0])
+        kind = {bool: "b", int: "i", float: "f", str: "s"}[type(allowed[0])]
+        value = self.attr(key, kind, allowed[0])
         if value not in allowed:
             raise ValueError(f"attribute '{key}' is {value!r}; the engine supports {', '.join(map(repr, allowed))}")
         return value
@@ -111,7 +125,7 @@ class Node:
         """The data inputs (`count` of them, None: any), those in [first:last] of dtype attribute `key`."""
         if count is not None and len(self.inputs) != count:
             raise ValueError(f"expected {count} input(s), found {len(self.inputs)}")
-        declared = self.attr(key)
+        declared = self.attr(key, "type")
         for t in self.inputs[first:last]:
             if t.dtype is not declared:
                 raise ValueError(f"attribute '{key}' is {declared.name} but input '{t.name}' is {t.dtype.name}")
@@ -120,8 +134,8 @@ class Node:
     def constant(self, index: int, key: Optional[str] = None) -> np.ndarray:
         """The value of data input `index`, which must be a Const (possibly behind Identity ops)."""
         tensor = self.inputs[index]
-        if key is not None and tensor.dtype is not self.attr(key):
-            raise ValueError(f"attribute '{key}' is {self.attr(key).name} but input '{tensor.name}' is "
+        if key is not None and tensor.dtype is not self.attr(key, "type"):
+            raise ValueError(f"attribute '{key}' is {self.attr(key, 'type').name} but input '{tensor.name}' is "
                              f"{tensor.dtype.name}")
         op, seen = tensor.op, set()
         while op.type == "Identity" and op.name not in seen:
@@ -195,12 +209,12 @@ def _translate_node(proto: Any, graph: Graph, built: dict, reserved: set) -> Ope
 
 @rule("Const")
 def _const(node: Node) -> Operation:
-    return node.op("Const", [], value=node.attr("value"), dtype=node.attr("dtype"))
+    return node.op("Const", [], value=node.attr("value", "tensor"), dtype=node.attr("dtype", "type"))
 
 
 @rule("Placeholder")
 def _placeholder(node: Node) -> Operation:
-    return node.op("Placeholder", [], dtype=node.attr("dtype"), shape=node.attr("shape", None))
+    return node.op("Placeholder", [], dtype=node.attr("dtype", "type"), shape=node.attr("shape", "shape", None))
 
 
 @rule("NoOp")
@@ -215,7 +229,7 @@ def _elementwise(node: Node) -> Operation:
     if engine_type in ("Equal", "NotEqual"):
         node.expect("incompatible_shape_error", True)
     if node.type == "PreventGradient":
-        node.attr("message", "")
+        node.attr("message", "s", "")
     return node.op(engine_type, node.typed_inputs(count))
 
 
@@ -231,8 +245,8 @@ def _logical(node: Node) -> Operation:
 def _matmul(node: Node) -> Operation:
     node.expect("grad_a", False)
     node.expect("grad_b", False)
-    return node.op("MatMul", node.typed_inputs(2), transpose_a=node.attr("transpose_a", False),
-                   transpose_b=node.attr("transpose_b", False))
+    return node.op("MatMul", node.typed_inputs(2), transpose_a=node.attr("transpose_a", "b", False),
+                   transpose_b=node.attr("transpose_b", "b", False))
 
 
 @rule("BiasAdd", "BiasAddV1")
@@ -261,14 +275,14 @@ def _softmax(node: Node) -> Operation:
 
 @rule("AddN")
 def _add_n(node: Node) -> Operation:
-    inputs = node.typed_inputs(node.attr("N"))
+    inputs = node.typed_inputs(node.attr("N", "i"))
     return node.op("AddN", inputs)
 
 
 @rule("Cast")
 def _cast(node: Node) -> Operation:
     node.expect("Truncate", False)
-    return node.op("Cast", node.typed_inputs(1, "SrcT"), DstT=node.attr("DstT"))
+    return node.op("Cast", node.typed_inputs(1, "SrcT"), DstT=node.attr("DstT", "type"))
 
 
 @rule("Reshape")
@@ -279,7 +293,7 @@ def _reshape(node: Node) -> Operation:
 
 @rule("Squeeze")
 def _squeeze(node: Node) -> Operation:
-    axis = tuple(node.attr("squeeze_dims", ()))
+    axis = node.attr("squeeze_dims", "ints", ())
     return node.op("Squeeze", node.typed_inputs(1), axis=axis or None)
 
 
@@ -292,26 +306,26 @@ def _expand_dims(node: Node) -> Operation:
 
 @rule("ConcatV2")
 def _concat(node: Node) -> Operation:
-    values = node.typed_inputs(node.attr("N") + 1, last=-1)[:-1]
+    values = node.typed_inputs(node.attr("N", "i") + 1, last=-1)[:-1]
     (axis,) = node.ints(len(values), "Tidx", rank=(0,))
     return node.op("ConcatV2", values, axis=axis)
 
 
 @rule("Pack")
 def _pack(node: Node) -> Operation:
-    return node.op("Pack", node.typed_inputs(node.attr("N")), axis=node.attr("axis", 0))
+    return node.op("Pack", node.typed_inputs(node.attr("N", "i")), axis=node.attr("axis", "i", 0))
 
 
 @rule("Unpack")
 def _unpack(node: Node) -> Operation:
-    return node.op("Unpack", node.typed_inputs(1), num=node.attr("num"), axis=node.attr("axis", 0))
+    return node.op("Unpack", node.typed_inputs(1), num=node.attr("num", "i"), axis=node.attr("axis", "i", 0))
 
 
 @rule("ArgMax", "ArgMin")
 def _arg_extremum(node: Node) -> Operation:
     x = node.typed_inputs(2, last=1)[0]
     (axis,) = node.ints(1, "Tidx", rank=(0,))
-    return node.op(node.type, [x], axis=axis, output_type=node.attr("output_type"))
+    return node.op(node.type, [x], axis=axis, output_type=node.attr("output_type", "type"))
 
 
 @rule(*optable.REDUCTIONS)
@@ -320,14 +334,14 @@ def _reduction(node: Node) -> Operation:
         x = node.typed_inputs(2, "Tidx", first=1)[0]
     else:
         x = node.typed_inputs(2, last=1)[0]
-    return node.op(node.type, [x], axis=node.ints(1, "Tidx"), keepdims=node.attr("keep_dims", False))
+    return node.op(node.type, [x], axis=node.ints(1, "Tidx"), keepdims=node.attr("keep_dims", "b", False))
 
 
 @rule("StridedSlice")
 def _strided_slice(node: Node) -> Operation:
     x = node.typed_inputs(4, last=1)[0]
     begin, end, strides = (node.ints(i, "Index", rank=(1,)) for i in (1, 2, 3))
-    masks = {k: node.attr(k, 0) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+    masks = {k: node.attr(k, "i", 0) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
                                            "shrink_axis_mask")}
     return node.op("StridedSlice", [x], begin=begin, end=end, strides=strides, **masks)
 
@@ -348,8 +362,8 @@ def _tile(node: Node) -> Operation:
 def _gather(node: Node) -> Operation:
     node.expect("batch_dims", 0)
     params, indices = node.typed_inputs(3, "Tparams", last=1)[:2]
-    if indices.dtype is not node.attr("Tindices"):
-        raise ValueError(f"attribute 'Tindices' is {node.attr('Tindices').name} but input '{indices.name}' "
+    if indices.dtype is not node.attr("Tindices", "type"):
+        raise ValueError(f"attribute 'Tindices' is {node.attr('Tindices', 'type').name} but input '{indices.name}' "
                          f"is {indices.dtype.name}")
     (axis,) = node.ints(2, "Taxis", rank=(0,))
     return node.op("GatherV2", [params, indices], axis=axis)
@@ -366,7 +380,7 @@ def _shape_of(node: Node) -> Operation:
     (x,) = node.typed_inputs(1)
     if node.type == "Rank":
         return node.op("Rank", [x], out_type=dtypes.int32)
-    return node.op(node.type, [x], out_type=node.attr("out_type"))
+    return node.op(node.type, [x], out_type=node.attr("out_type", "type"))
 
 
 @rule("OneHot")
@@ -377,7 +391,7 @@ def _one_hot(node: Node) -> Operation:
     if on.shape != () or off.shape != ():
         raise ValueError("on_value and off_value must be scalars")
     return node.op("OneHot", [indices], depth=depth, on_value=float(on), off_value=float(off),
-                   dtype=node.attr("T"), axis=node.attr("axis", -1))
+                   dtype=node.attr("T", "type"), axis=node.attr("axis", "i", -1))
 
 
 @rule("FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3")
@@ -393,7 +407,7 @@ def _fused_batch_norm(node: Node) -> Operation:
     if x.dtype is not scale.dtype:
         raise ValueError(f"input '{x.name}' is {x.dtype.name}, the engine imports batch norm with "
                          f"scale, offset, mean and variance of the same dtype (found {scale.dtype.name})")
-    eps = node.const(np.array(node.attr("epsilon", 1e-4), x.dtype.np), "epsilon")
+    eps = node.const(np.array(node.attr("epsilon", "f", 1e-4), x.dtype.np), "epsilon")
     inv = node.op("Rsqrt", [node.op("Add", [variance, eps], "variance_epsilon").outputs[0]], "rsqrt").outputs[0]
     factor = node.op("Mul", [scale, inv], "scaling_factor").outputs[0]
     shift = node.op("Sub", [offset, node.op("Mul", [mean, factor], "scaled_mean").outputs[0]], "offset_value")
