@@ -28,6 +28,7 @@ from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, le
 from .ops.nn import sigmoid, tanh
 from . import nn
 from . import initializers, layers
+from . import callbacks, summary
 from . import losses, train
 from . import models
 from .models import Sequential

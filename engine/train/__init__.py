@@ -12,10 +12,12 @@ from .loop import EarlyStopping, train_until_converged
 from .momentum import MomentumOptimizer
 from .optimizer import Optimizer
 from .rmsprop import RMSPropOptimizer
+from ..summary.writer import summary_iterator
 from ..tf_graphdef.io import write_graph
 from .training_util import create_global_step, get_global_step, get_or_create_global_step, global_step
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
            "AdamOptimizer", "FtrlOptimizer", "RMSPropOptimizer", "LBFGSOptimizer", "LBFGSState", "lbfgs_step",
            "lbfgs_direction", "sufficient_decrease", "backtrack", "EarlyStopping", "train_until_converged",
-           "create_global_step", "get_global_step", "get_or_create_global_step", "global_step", "write_graph"]
+           "create_global_step", "get_global_step", "get_or_create_global_step", "global_step", "write_graph",
+           "summary_iterator"]
