@@ -32,6 +32,7 @@ from tensorframes.training.progress import Progress, StepInfo
 from tensorframes.training.replica import TrainingSession
 from tensorframes.training.snapshot import Snapshot, load_checkpoint
 from tensorframes.training.spec import TrainingSpec
+from tensorframes.training.tensorboard import TrainingBoard
 
 logger = logging.getLogger("tensorframes.training")
 MODES = {"barrier": train_barrier, "driver": train_driver}
@@ -66,7 +67,8 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
           mode: str = "barrier", seed: int = 0, tol: float | None = None, patience: int = 3,
           checkpoint_dir: str | Path | None = None, checkpoint_every: int | None = None,
           callback: Callable[[StepInfo], object] | None = None, log_every: int | None = 10,
-          var_list: Sequence | None = None, session: tf.Session | None = None) -> TrainResult:
+          var_list: Sequence | None = None, session: tf.Session | None = None,
+          logdir: str | Path | None = None) -> TrainResult:
     """Minimize ``loss`` over the rows of ``df``; the session's variables end up trained.
 
     ``loss`` is a float scalar built from block placeholders (``tfs.block``),
@@ -88,7 +90,9 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     Spark Connect included. Logs every ``log_every`` steps (logger
     ``tensorframes.training``), calls ``callback(StepInfo)`` after every
     step, and with ``checkpoint_dir`` writes a checkpoint every
-    ``checkpoint_every`` steps and at the end, and resumes from it.
+    ``checkpoint_every`` steps and at the end, and resumes from it. With
+    ``logdir``, writes the loss per step and the graph for TensorBoard
+    (:mod:`tensorframes.training.tensorboard`).
 
     >>> x, y = tfs.block(df, "x"), tfs.block(df, "y")            # doctest: +SKIP
     >>> w = tf.Variable(np.zeros((10, 1)), name="w")
@@ -108,9 +112,14 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     user_session = _user_session(loss, session)
     program = compile_training(loss, SparkColumns(df), optimizer, feed_dict, var_list, user_session)
     start = _start(program, spec, checkpoint_dir)
-    progress = Progress(log_every, callback, checkpoint_dir, checkpoint_every, start.step)
+    board = TrainingBoard(logdir, user_session.graph, callback) if logdir is not None else None
+    progress = Progress(log_every, board or callback, checkpoint_dir, checkpoint_every, start.step)
     logger.info("training %d parameters in %s mode, from step %d", program.size, mode, start.step)
-    outcome, counts, state = MODES[mode](program, df, spec, start, progress)
+    try:
+        outcome, counts, state = MODES[mode](program, df, spec, start, progress)
+    finally:
+        if board is not None:
+            board.close()
     progress.finish(Snapshot(outcome.step, np.array(outcome.losses), state, spec.meta))
     trained = {name: state[name] for name in program.variables}
     user_session.load_variables(trained)
