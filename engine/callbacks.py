@@ -51,7 +51,7 @@ class TensorBoard(Callback):
             self._writer("train").add_graph(self.model.graph)
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
-        from .summary.histogram import histogram_proto
+        from .summary.buckets import histogram_proto
         from .tf_graphdef import protos
         summary_class = protos.module("summary_pb2").Summary
         for key, value in (logs or {}).items():

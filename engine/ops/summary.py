@@ -63,7 +63,7 @@ def _histogram_infer(inputs: Sequence[TensorSpec], *, tag: str) -> TensorSpec:
 
 
 def _histogram_kernel(x: np.ndarray, *, tag: str) -> np.ndarray:
-    from ..summary.histogram import histogram_proto
+    from ..summary.buckets import histogram_proto
     try:
         return _summary_of(tag, histo=histogram_proto(x))
     except ValueError as e:
