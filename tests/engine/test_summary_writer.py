@@ -32,8 +32,9 @@ def test_file_writer_run_reads_back_in_tensorboard(tmp_path):
         tf.summary.histogram("weights", w)
         train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
         merged = tf.summary.merge_all()
+        init = tf.global_variables_initializer()
         with tf.Session() as sess, tf.summary.FileWriter(tmp_path, graph) as writer:
-            sess.run(tf.global_variables_initializer())
+            sess.run(init)
             losses = []
             for step in range(4):
                 summary, value, _ = sess.run([merged, loss, train], {x: [[1.0, 2.0], [0.5, -1.0]]})
