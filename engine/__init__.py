@@ -41,3 +41,11 @@ from .variables import (Variable, assign, assign_add, assign_sub, global_variabl
 
 bool = bool_  # noqa: A001  (TensorFlow spells it tf.bool)
 newaxis = None  # x[:, newaxis] as in TensorFlow and numpy
+
+
+def __getattr__(name: str):
+    """`tf.Summary`, `tf.Event`, `tf.HistogramProto`: TensorFlow's messages, loaded on first use."""
+    if name in ("Summary", "HistogramProto", "Event"):
+        from .tf_graphdef import protos
+        return getattr(protos.module("event_pb2" if name == "Event" else "summary_pb2"), name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
