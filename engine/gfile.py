@@ -56,8 +56,7 @@ def Remove(filename: str | os.PathLike) -> None:  # noqa: N802
 
 def Rename(oldname: str | os.PathLike, newname: str | os.PathLike, overwrite: bool = False) -> None:  # noqa: N802
     """Rename; an existing `newname` is an error unless `overwrite` (as in TensorFlow)."""
-    if not overwrite and os.path.exists(newname):
-        raise FileExistsError(f"{newname} exists; pass overwrite=True to replace it")
+    _check_target(newname, overwrite)
     os.replace(oldname, newname)
 
 
@@ -66,9 +65,13 @@ def DeleteRecursively(dirname: str | os.PathLike) -> None:  # noqa: N802
 
 
 def Copy(oldpath: str | os.PathLike, newpath: str | os.PathLike, overwrite: bool = False) -> None:  # noqa: N802
-    if not overwrite and os.path.exists(newpath):
-        raise FileExistsError(f"{newpath} exists; pass overwrite=True to replace it")
+    _check_target(newpath, overwrite)
     shutil.copyfile(oldpath, newpath)
+
+
+def _check_target(path: str | os.PathLike, overwrite: bool) -> None:
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
 
 
 def Walk(top: str | os.PathLike, in_order: bool = True) -> Iterator[tuple[str, list[str], list[str]]]:  # noqa: N802

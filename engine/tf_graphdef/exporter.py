@@ -25,12 +25,7 @@ RULES: dict[str, Rule] = {}
 PRODUCER = 1087  # a GraphDef version TensorFlow 1.15 and 2.x both run
 
 
-def rule(*engine_types: str) -> Callable[[Rule], Rule]:
-    def register(fn: Rule) -> Rule:
-        for t in engine_types:
-            RULES[t] = fn
-        return fn
-    return register
+rule = optable.registrar(RULES)  # @rule("TypeA", "TypeB") def translation(...)
 
 
 def tensor_name(t: Tensor) -> str:

@@ -32,13 +32,7 @@ RULES: dict[str, Rule] = {}
 _MISSING = object()
 
 
-def rule(*tf_types: str) -> Callable[[Rule], Rule]:
-    """Register `fn` as the translation of the TensorFlow op types `tf_types`."""
-    def register(fn: Rule) -> Rule:
-        for t in tf_types:
-            RULES[t] = fn
-        return fn
-    return register
+rule = optable.registrar(RULES)  # @rule("TypeA", "TypeB") def translation(...)
 
 
 def attr_value(value: Any) -> Any:

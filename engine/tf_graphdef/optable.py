@@ -7,6 +7,19 @@ constant inputs and the engine as attributes have their own rules in
 """
 from __future__ import annotations
 
+from typing import Callable
+
+
+def registrar(table: dict) -> Callable:
+    """A decorator `@rule("A", "B")` that enters the function in `table` under each op type."""
+    def rule(*op_types: str) -> Callable:
+        def register(fn: Callable) -> Callable:
+            for t in op_types:
+                table[t] = fn
+            return fn
+        return register
+    return rule
+
 UNARY = ("Abs", "Ceil", "Cos", "Elu", "Exp", "Floor", "Identity", "Log", "Log1p", "Neg", "Reciprocal", "Relu",
          "Round", "Rsqrt", "Sigmoid", "Sign", "Sin", "Softplus", "Sqrt", "Square", "StopGradient", "Tanh")
 BINARY = ("Add", "Equal", "FloorDiv", "FloorMod", "Greater", "GreaterEqual", "Less", "LessEqual", "Maximum",

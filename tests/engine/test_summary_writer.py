@@ -12,7 +12,8 @@ event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.ev
 
 
 def reload(logdir) -> "event_accumulator.EventAccumulator":
-    board = event_accumulator.EventAccumulator(str(logdir), size_guidance={event_accumulator.SCALARS: 0, event_accumulator.HISTOGRAMS: 0})
+    everything = {event_accumulator.SCALARS: 0, event_accumulator.HISTOGRAMS: 0}
+    board = event_accumulator.EventAccumulator(str(logdir), size_guidance=everything)
     board.Reload()
     return board
 

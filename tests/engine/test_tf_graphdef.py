@@ -7,6 +7,7 @@ with a GraphDefError naming the node.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,12 @@ def test_engine_json_graph_defs_still_parse_from_string():
         tf.identity(tf.constant([1.0, 2.0]), name="y")
     parsed = tf.GraphDef.FromString(graph.as_graph_def().SerializeToString())
     assert [n["name"] for n in parsed.nodes] == ["Const", "y"]
+
+
+def test_missing_protobuf_messages_say_what_to_install(monkeypatch):
+    from engine.tf_graphdef import protos
+    monkeypatch.setattr(protos, "_loaded", {})
+    for blocked in ("tensorboard.compat.proto.graph_pb2", "tensorflow.core.framework.graph_pb2"):
+        monkeypatch.setitem(sys.modules, blocked, None)  # import of it fails
+    with pytest.raises(tf.ProtobufUnavailableError, match=r"tensorframes\[tf\]"):
+        tf.GraphDef().ParseFromString((DATA / "mlp.pb").read_bytes())

@@ -72,7 +72,8 @@ def retype(data: bytes, node_pick: float, attr_pick: float, kind: str, number: i
 
 @settings(max_examples=300, deadline=2000, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(range(len(FIXTURES))), st.floats(0, 1, exclude_max=True), st.floats(0, 1, exclude_max=True),
-       st.sampled_from(["i", "f", "b", "s", "type", "list", "shape", "tensor", "none"]), st.integers(-(1 << 40), 1 << 40))
+       st.sampled_from(["i", "f", "b", "s", "type", "list", "shape", "tensor", "none"]),
+       st.integers(-(1 << 40), 1 << 40))
 def test_attributes_of_the_wrong_kind_or_value_raise_only_graph_def_errors(index, node_pick, attr_pick, kind, number):
     data = retype(FIXTURES[index], node_pick, attr_pick, kind, number if kind != "type" else number % 40)
     try:
