@@ -69,3 +69,17 @@ def test_train_with_logdir_writes_the_loss_per_step_and_the_graph(spark, tmp_pat
     assert [(e.step, e.value) for e in board.Scalars("loss")] == \
         [(i + 1, pytest.approx(v, rel=1e-6)) for i, v in enumerate(result.losses)]
     assert "w" in {n.name for n in board.Graph().node}
+
+
+def test_map_rows_runs_an_imported_row_graph():
+    import pandas as pd
+    with tf.Graph().as_default() as written:  # a row graph, as a TensorFlow GraphDef message
+        x = tf.placeholder(tf.float32, [4], name="x")
+        tf.sigmoid(tf.reduce_sum(x * tf.constant([0.5, -1.0, 2.0, 0.25])), name="score")
+    message = written.as_tf_graph_def()
+    df = pd.DataFrame({"x": [np.arange(4, dtype=np.float32) * i for i in range(3)]})
+    with tf.Graph().as_default() as graph:
+        tf.import_graph_def(message, name="")
+        out = tfs.map_rows(graph.get_tensor_by_name("score:0"), df)
+    want = 1 / (1 + np.exp(-np.stack(df["x"]) @ np.array([0.5, -1.0, 2.0, 0.25], np.float32)))
+    np.testing.assert_allclose(out["score"].to_numpy(np.float32), want, rtol=1e-6)
