@@ -24,6 +24,7 @@ from ..dtypes import from_numpy
 from ..errors import EngineError, GraphDefError
 from ..graph import Graph, Operation, Tensor
 from ..graphdef import GraphDef, _parse_input, _topological, graph_to_graph_def
+from ..shapes import TensorShape
 from . import optable
 from .tensors import array_from_proto, as_engine_dtype, dims_from_proto
 
@@ -82,7 +83,7 @@ class Node:
         op = self._built[src]
         if index >= len(op.outputs):
             raise ValueError(f"input {text!r}: the engine's import of '{src}' has {len(op.outputs)} output(s) "
-                             "(a batch norm imports its inference output 0 only)")
+                             "(of a FusedBatchNorm, only y, output 0)")
         return op.outputs[index]
 
     @property
@@ -131,9 +132,8 @@ class Node:
         if key is not None and tensor.dtype is not self.attr(key, "type"):
             raise ValueError(f"attribute '{key}' is {self.attr(key, 'type').name} but input '{tensor.name}' is "
                              f"{tensor.dtype.name}")
-        op, seen = tensor.op, set()
-        while op.type == "Identity" and op.name not in seen:
-            seen.add(op.name)
+        op = tensor.op
+        while op.type == "Identity":  # the scratch graph is acyclic, so this ends
             op = op.inputs[0].op
         if op.type != "Const":
             raise ValueError(f"input {index} ('{tensor.name}') must be a constant to be imported, as in a frozen "
@@ -180,7 +180,7 @@ def translate(graph_def: Any) -> GraphDef:
             built[proto.name] = _translate_node(proto, graph, built, reserved)
         except GraphDefError:
             raise
-        except (EngineError, ValueError, TypeError, KeyError, OverflowError) as e:
+        except (EngineError, ValueError, TypeError, OverflowError) as e:  # untrusted data trips rules and checks
             raise GraphDefError(f"node '{proto.name}' ({proto.op}): {e}") from None
     return graph_to_graph_def(graph)
 
@@ -209,6 +209,16 @@ def _const(node: Node) -> Operation:
 @rule("Placeholder")
 def _placeholder(node: Node) -> Operation:
     return node.op("Placeholder", [], dtype=node.attr("dtype", "type"), shape=node.attr("shape", "shape", None))
+
+
+@rule("PlaceholderWithDefault")
+def _placeholder_with_default(node: Node) -> Operation:
+    """Its default value; the engine feeds any tensor, so it stays feedable (Keras' learning phase)."""
+    (default,) = node.typed_inputs(1, "dtype")
+    shape = TensorShape(node.attr("shape", "shape"))
+    if not shape.is_compatible_with(default.shape):
+        raise ValueError(f"the default of shape {default.shape} does not fit the placeholder's shape {shape}")
+    return node.op("Identity", [default])
 
 
 @rule("NoOp")

@@ -187,3 +187,19 @@ def test_missing_protobuf_messages_say_what_to_install(monkeypatch):
         monkeypatch.setitem(sys.modules, blocked, None)  # import of it fails
     with pytest.raises(tf.ProtobufUnavailableError, match=r"tensorframes\[tf\]"):
         tf.GraphDef().ParseFromString((DATA / "mlp.pb").read_bytes())
+
+
+def test_placeholder_with_default_gives_its_default_and_can_be_fed():
+    msg = graph_pb2.GraphDef()
+    const = msg.node.add(name="default", op="Const")
+    const.attr["dtype"].type = 1
+    const.attr["value"].tensor.dtype = 1
+    const.attr["value"].tensor.float_val.append(0.5)
+    phase = msg.node.add(name="phase", op="PlaceholderWithDefault", input=["default"])
+    phase.attr["dtype"].type = 1
+    phase.attr["shape"].shape.SetInParent()  # a scalar
+    with tf.Graph().as_default():
+        tf.import_graph_def(msg, name="")
+        with tf.Session() as sess:
+            assert sess.run("phase:0") == np.float32(0.5)
+            assert sess.run("phase:0", {"phase:0": np.float32(2.0)}) == np.float32(2.0)
