@@ -59,14 +59,17 @@ def read(path: str | os.PathLike) -> GraphDef:
     return parse(data)
 
 
-def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike, name: str, as_text: bool = True) -> str:
+def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike, name: str, as_text: bool = True,
+                strict: bool = True) -> str:
     """`tf.train.write_graph`: a TensorFlow GraphDef (text or binary) at `logdir/name`; returns the path.
 
-    Takes an engine Graph, an engine GraphDef (e.g. from
-    `graph_util.convert_variables_to_constants`) or a GraphDef message.
-    Written to a temporary file and renamed, so a reader never sees half a graph.
+    Takes an engine Graph, an engine GraphDef (`sess.graph_def`, or a frozen
+    one from `graph_util.convert_variables_to_constants`) or a GraphDef
+    message. `strict=False` also writes ops TensorFlow lacks (gradient
+    internals), for looking at rather than running. Written to a temporary
+    file and renamed, so a reader never sees half a graph.
     """
-    message = as_message(graph_or_graph_def)
+    message = as_message(graph_or_graph_def, strict=strict)
     if as_text:
         from google.protobuf import text_format
         data = text_format.MessageToString(message).encode("utf-8")

@@ -149,3 +149,15 @@ def test_lenient_export_keeps_every_op_for_tensorboard():
         tf.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_mean(tf.square(tf.matmul(x, w))))
     message = graph.as_tf_graph_def(strict=False)
     assert {op.name for op in graph.get_operations()} <= {n.name for n in message.node}
+
+
+def test_write_graph_of_a_training_session_needs_strict_false(tmp_path):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4], name="x")
+        w = tf.Variable(np.ones((4, 1), np.float32), name="w")
+        tf.train.AdamOptimizer(0.1).minimize(tf.reduce_mean(tf.square(tf.matmul(x, w))))
+        with tf.Session() as sess:
+            with pytest.raises(tf.GraphDefError, match="strict=False"):
+                tf.train.write_graph(sess.graph_def, str(tmp_path), "train.pbtxt")
+            path = tf.train.write_graph(sess.graph_def, str(tmp_path), "train.pbtxt", strict=False)
+    assert 'op: "VariableV2"' in open(path).read() and list(tmp_path.iterdir()) == [tmp_path / "train.pbtxt"]
