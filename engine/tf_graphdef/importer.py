@@ -379,6 +379,20 @@ def _ternary(node: Node) -> Operation:
     return node.op(node.type, node.typed_inputs(3, first=first))
 
 
+@rule("Select")
+def _select(node: Node) -> Operation:
+    """TF 1.x's where: a vector condition picks whole rows (SelectV2 broadcasts it over the first axis)."""
+    condition, x, y = node.typed_inputs(3, first=1)
+    if condition._dims is None or x._dims is None:
+        raise ValueError("Select needs the ranks of its condition and values to be known")
+    if len(condition._dims) == 1 and len(x._dims) > 1:
+        shape = (-1,) + (1,) * (len(x._dims) - 1)
+        condition = node.op("Reshape", [condition], "condition", shape=shape).outputs[0]
+    elif len(condition._dims) != len(x._dims):
+        raise ValueError(f"condition of shape {condition.shape} for values of shape {x.shape}")
+    return node.op("SelectV2", [condition, x, y])
+
+
 @rule("Shape", "Size", "Rank")
 def _shape_of(node: Node) -> Operation:
     (x,) = node.typed_inputs(1)

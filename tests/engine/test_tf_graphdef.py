@@ -21,7 +21,7 @@ graph_pb2 = pytest.importorskip("tensorboard.compat.proto.graph_pb2")
 
 DATA = Path(__file__).parent / "data" / "tf"
 FIXTURES = {"logistic_regression": ["output:0"], "mlp": ["probabilities:0", "classes:0"],
-            "ops": ["output:0", "index:0"], "convnet": ["probabilities:0"]}
+            "ops": ["output:0", "index:0"], "convnet": ["probabilities:0"], "extras": ["output:0", "hot_shape:0"]}
 
 
 def expected(name: str) -> dict:

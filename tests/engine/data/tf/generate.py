@@ -65,6 +65,25 @@ def ops(rng):
     return {"input:0": rng.normal(size=(ROWS, 6)).astype(np.float32)}, ["output:0", "index:0"]
 
 
+def extras(rng):
+    """More ops TF 1.x programs write: Relu6, Div, OneHot, GatherV2, Transpose, Tile, ExpandDims, Unpack,
+    AddN, ClipByValue, Select, Shape, LogSoftmax, PlaceholderWithDefault, Minimum, Maximum, Exp, Square."""
+    x = tf.placeholder(tf.float32, [None, 4], name="input")
+    scale = tf.placeholder_with_default(tf.constant(1.5), [], name="scale")
+    a = tf.nn.relu6(x * scale * 4.0)
+    b = tf.div(tf.exp(x), tf.square(x) + 1.0)
+    picked = tf.gather(tf.transpose(tf.concat([a, b], 1)), [0, 5, 2])
+    rows = tf.transpose(picked)
+    tiled = tf.tile(tf.expand_dims(tf.reduce_min(rows, 1), 1), [1, 1])
+    first, second = tf.unstack(tf.reshape(tf.clip_by_value(rows[:, :2], -1.0, 3.0), [-1, 2, 1]), axis=1)
+    total = tf.add_n([tiled, tf.maximum(first, second) * 2.0, tf.minimum(first, second)])
+    chosen = tf.where(total > 1.0, total, -total)
+    hot = tf.one_hot(tf.argmax(chosen, axis=1), 3, on_value=2.0, off_value=-1.0)
+    tf.identity(tf.nn.log_softmax(tf.concat([chosen, hot], 1)), name="output")
+    tf.identity(tf.shape(hot), name="hot_shape")
+    return {"input:0": rng.normal(size=(ROWS, 4)).astype(np.float32)}, ["output:0", "hot_shape:0"]
+
+
 def convnet(rng):
     """A small TF 1.x convnet on 8x8x1 images: conv, bias, relu, max pool, avg pool, dense, softmax."""
     x = tf.placeholder(tf.float32, [None, 8, 8, 1], name="input")
@@ -80,7 +99,7 @@ def convnet(rng):
     return {"input:0": rng.normal(size=(ROWS, 8, 8, 1)).astype(np.float32)}, ["probabilities:0"]
 
 
-MODELS = {"logistic_regression": logistic_regression, "mlp": mlp, "ops": ops, "convnet": convnet}
+MODELS = {"logistic_regression": logistic_regression, "mlp": mlp, "ops": ops, "convnet": convnet, "extras": extras}
 
 
 def freeze(name, build, seed):
