@@ -4,7 +4,14 @@ A callback gets `set_model(model)`, then `on_train_begin()`, `on_epoch_end(epoch
 logs)` after every epoch (logs: `loss`, metrics and their `val_` twins) and
 `on_train_end()`, also when training stops early or fails.
 
->>> model.fit(x, y, epochs=20, callbacks=[TensorBoard("logs/mlp")])   # doctest: +SKIP
+>>> import tempfile, numpy as np, engine as tf
+>>> from engine.layers import Dense
+>>> model = tf.Sequential([Dense(1)], seed=0)
+>>> model.compile("sgd", "mse")
+>>> logdir = tempfile.mkdtemp()
+>>> history = model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=2, verbose=0, callbacks=[TensorBoard(logdir)])
+>>> sorted(os.listdir(logdir))
+['train']
 """
 from __future__ import annotations
 

@@ -6,9 +6,14 @@ list of values, so concatenation is merging); `engine.summary.FileWriter`
 writes the fetched bytes to an event file. Summaries are added to the
 graph's `summaries` collection, which `merge_all` reads.
 
->>> loss_summary = scalar("loss", loss)                    # doctest: +SKIP
->>> merged = merge_all()                                   # doctest: +SKIP
->>> writer.add_summary(sess.run(merged, feed), step)       # doctest: +SKIP
+>>> import engine as tf
+>>> with tf.Graph().as_default():
+...     loss = tf.placeholder(tf.float32, [], name="x") * 2.0
+...     _ = scalar("loss", loss)
+...     merged = merge_all()
+...     serialized = tf.Session().run(merged, {"x:0": 1.5})
+>>> tf.Summary.FromString(serialized.item()).value[0].simple_value
+3.0
 """
 from __future__ import annotations
 

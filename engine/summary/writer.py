@@ -54,8 +54,12 @@ def as_summary(summary: Any) -> Any:
 class FileWriter:
     """Writes summaries and graphs of a run to a new event file in `logdir` (TensorFlow 1.x's API).
 
-    >>> with FileWriter("logs/run1", graph=sess.graph) as writer:     # doctest: +SKIP
-    ...     writer.add_summary(sess.run(merged, feed), step)
+    >>> import tempfile, engine as tf
+    >>> with tf.Graph().as_default() as graph, FileWriter(tempfile.mkdtemp(), graph) as writer:
+    ...     step_loss = tf.Session().run(tf.summary.scalar("loss", tf.constant(0.25)))
+    ...     writer.add_summary(step_loss, global_step=1)
+    >>> [e.summary.value[0].simple_value for e in summary_iterator(writer.path) if e.step == 1]
+    [0.25]
     """
 
     def __init__(self, logdir: str | os.PathLike, graph: Any = None, max_queue: int = 10, flush_secs: float = 120,
