@@ -272,6 +272,16 @@ def _relu6(node: Node) -> Operation:
     return node.op("Minimum", [relu, node.const(np.array(6, x.dtype.np), "six")])
 
 
+@rule("LeakyRelu")
+def _leaky_relu(node: Node) -> Operation:
+    """x where x > 0, else alpha * x (TensorFlow's kernel, exact for any alpha)."""
+    (x,) = node.typed_inputs(1)
+    alpha = node.attr("alpha", "f", 0.2)
+    positive = node.op("Greater", [x, node.const(np.array(0, x.dtype.np), "zero")], "positive").outputs[0]
+    scaled = node.op("Mul", [x, node.const(np.array(alpha, x.dtype.np), "alpha")], "scaled").outputs[0]
+    return node.op("SelectV2", [positive, x, scaled])
+
+
 @rule("Softmax", "LogSoftmax")
 def _softmax(node: Node) -> Operation:
     return node.op(node.type, node.typed_inputs(1), axis=-1)

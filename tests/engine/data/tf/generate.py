@@ -66,11 +66,11 @@ def ops(rng):
 
 
 def extras(rng):
-    """More ops TF 1.x programs write: Relu6, Div, OneHot, GatherV2, Transpose, Tile, ExpandDims, Unpack,
+    """More ops TF 1.x programs write: Relu6, LeakyRelu, Div, OneHot, GatherV2, Transpose, Tile, ExpandDims, Unpack,
     AddN, ClipByValue, Select, Shape, LogSoftmax, PlaceholderWithDefault, Minimum, Maximum, Exp, Square."""
     x = tf.placeholder(tf.float32, [None, 4], name="input")
     scale = tf.placeholder_with_default(tf.constant(1.5), [], name="scale")
-    a = tf.nn.relu6(x * scale * 4.0)
+    a = tf.nn.leaky_relu(tf.nn.relu6(x * scale * 4.0) - 2.0, alpha=0.3)
     b = tf.div(tf.exp(x), tf.square(x) + 1.0)
     picked = tf.gather(tf.transpose(tf.concat([a, b], 1)), [0, 5, 2])
     rows = tf.transpose(picked)
