@@ -25,7 +25,7 @@ from .. import dtypes
 from ..errors import DTypeError, InvalidArgumentError, ShapeError
 from ..graph import Tensor, get_default_graph
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
-from ._util import convert_to_tensor, make
+from .toolkit import convert_to_tensor, make
 
 SUMMARIES = "summaries"  # TensorFlow's GraphKeys.SUMMARIES
 _STRING_SCALAR = TensorSpec(dtypes.string, ())

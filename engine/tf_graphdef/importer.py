@@ -23,7 +23,9 @@ from .. import dtypes
 from ..dtypes import from_numpy
 from ..errors import EngineError, GraphDefError
 from ..graph import Graph, Operation, Tensor
-from ..graphdef import GraphDef, _parse_input, _topological, graph_to_graph_def
+from ..exporter import graph_to_graph_def
+from ..graphdef import GraphDef, parse_input
+from ..importer import _topological
 from ..shapes import TensorShape
 from . import optable
 from .tensors import array_from_proto, as_engine_dtype, dims_from_proto
@@ -79,7 +81,7 @@ class Node:
         self.inputs = [self._tensor(text) for text in proto.input if not text.startswith("^")]
 
     def _tensor(self, text: str) -> Tensor:
-        _, src, index = _parse_input(self.name, text)
+        _, src, index = parse_input(self.name, text)
         op = self._built[src]
         if index >= len(op.outputs):
             raise ValueError(f"input {text!r}: the engine's import of '{src}' has {len(op.outputs)} output(s) "
@@ -88,7 +90,7 @@ class Node:
 
     @property
     def controls(self) -> list[Operation]:
-        return [self._built[_parse_input(self.name, t)[1]] for t in self.proto.input if t.startswith("^")]
+        return [self._built[parse_input(self.name, t)[1]] for t in self.proto.input if t.startswith("^")]
 
     def attr(self, key: str, kind: str, default: Any = _MISSING) -> Any:
         """Attribute `key`, which must be of AttrValue kind `kind` ("type", "i", "f", "b", "s", "shape",

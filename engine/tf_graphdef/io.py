@@ -91,7 +91,7 @@ def as_message(graph_or_graph_def: Any, strict: bool = True) -> Any:
     if is_message(graph_or_graph_def):
         return graph_or_graph_def
     if isinstance(graph_or_graph_def, GraphDef):
-        from ..graphdef import import_graph_def
+        from ..importer import import_graph_def
         graph = Graph()
         import_graph_def(graph_or_graph_def, name="", graph=graph)
         graph_or_graph_def = graph

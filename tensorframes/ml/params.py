@@ -16,6 +16,7 @@ from pyspark.ml.param import Param, Params, TypeConverters
 import engine as tf
 from engine import tf_graphdef
 from engine.graphdef import GraphDef
+from engine.op_types import VARIABLE
 
 
 def to_graph_def_json(value: Any) -> str:
@@ -28,7 +29,7 @@ def to_graph_def_json(value: Any) -> str:
     if tf_graphdef.is_message(value):  # a TensorFlow GraphDef, e.g. a frozen .pb parsed by protobuf
         return tf_graphdef.from_message(value).to_json()
     if isinstance(value, tf.Graph):
-        if any(op.type == "VariableV2" for op in value.get_operations()):
+        if any(op.type == VARIABLE for op in value.get_operations()):
             raise TypeError("the graph has variables, whose values live in a Session: pass the Session")
         return value.as_graph_def().to_json()
     if isinstance(value, str):
