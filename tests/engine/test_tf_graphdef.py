@@ -203,3 +203,11 @@ def test_placeholder_with_default_gives_its_default_and_can_be_fed():
         with tf.Session() as sess:
             assert sess.run("phase:0") == np.float32(0.5)
             assert sess.run("phase:0", {"phase:0": np.float32(2.0)}) == np.float32(2.0)
+
+
+def test_import_engine_loads_no_protobuf():
+    import subprocess
+    code = "import engine, sys; print(sorted(m for m in sys.modules if m.startswith(('google', 'tensorboard'))))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "[]"
