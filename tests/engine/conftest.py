@@ -18,6 +18,10 @@ DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
 # Test data, not tests: data/tf/generate.py needs TensorFlow and runs by hand (--doctest-modules would import it).
 collect_ignore_glob = ["data/*"]
 
+# Scripts, not test modules: --doctest-modules must not import (and so run) them.
+# tf1_programs/ runs through test_tf1_programs.py; data/ holds fixture generators that need TensorFlow.
+collect_ignore = ["tf1_programs", "data"]
+
 
 class Dataset(NamedTuple):
     """Standardized features and targets, split into training and held-out rows."""
