@@ -298,3 +298,22 @@ def _variable(w: Writer, op: Operation) -> None:
 def _assign(w: Writer, op: Operation) -> None:
     extra = {"validate_shape": True} if op.type == "Assign" else {}
     w.node(op, op.type, _inputs(op), T=op.inputs[0].dtype, use_locking=False, **extra)
+
+
+@rule("Conv2D")
+def _conv2d(w: Writer, op: Operation) -> None:
+    w.node(op, "Conv2D", _inputs(op), T=op.inputs[0].dtype, strides=op.get_attr("strides"),
+           padding=op.get_attr("padding"), dilations=op.get_attr("dilations"), data_format="NHWC",
+           use_cudnn_on_gpu=True, explicit_paddings=[])
+
+
+@rule("MaxPool", "AvgPool")
+def _pool(w: Writer, op: Operation) -> None:
+    extra = {"explicit_paddings": []} if op.type == "MaxPool" else {}
+    w.node(op, op.type, _inputs(op), T=op.inputs[0].dtype, ksize=op.get_attr("ksize"),
+           strides=op.get_attr("strides"), padding=op.get_attr("padding"), data_format="NHWC", **extra)
+
+
+@rule("BiasAdd")
+def _bias_add(w: Writer, op: Operation) -> None:
+    w.node(op, "BiasAdd", _inputs(op), T=op.inputs[0].dtype, data_format="NHWC")

@@ -258,13 +258,7 @@ def _matmul(node: Node) -> Operation:
 @rule("BiasAdd", "BiasAddV1")
 def _bias_add(node: Node) -> Operation:
     node.expect("data_format", "NHWC")
-    value, bias = node.typed_inputs(2)
-    if bias._dims is None or len(bias._dims) != 1:
-        raise ValueError(f"bias '{bias.name}' must be a vector, found shape {bias.shape}")
-    if value._dims is not None and value._dims and None not in (value._dims[-1], bias._dims[0]) \
-            and value._dims[-1] != bias._dims[0]:
-        raise ValueError(f"bias of length {bias._dims[0]} for a value of shape {value.shape} (last dim differs)")
-    return node.op("Add", [value, bias])  # NHWC: the bias broadcasts over the last axis
+    return node.op("BiasAdd", node.typed_inputs(2))
 
 
 @rule("Relu6")
@@ -443,3 +437,23 @@ def _fused_batch_norm(node: Node) -> Operation:
     shift = node.op("Sub", [offset, node.op("Mul", [mean, factor], "scaled_mean").outputs[0]], "offset_value")
     scaled = node.op("Mul", [x, factor], "scaled").outputs[0]
     return node.op("Add", [scaled, shift.outputs[0]])
+
+
+@rule("Conv2D")
+def _conv2d(node: Node) -> Operation:
+    node.expect("data_format", "NHWC")
+    node.attr("use_cudnn_on_gpu", "b", True)  # a device hint
+    if node.attr("explicit_paddings", "ints", ()):
+        raise ValueError("attribute 'explicit_paddings' is not supported (padding must be SAME or VALID)")
+    return node.op("Conv2D", node.typed_inputs(2), strides=node.attr("strides", "ints"),
+                   padding=node.expect("padding", "SAME", "VALID"),
+                   dilations=node.attr("dilations", "ints", (1, 1, 1, 1)))
+
+
+@rule("MaxPool", "AvgPool")
+def _pool(node: Node) -> Operation:
+    node.expect("data_format", "NHWC")
+    if node.attr("explicit_paddings", "ints", ()):
+        raise ValueError("attribute 'explicit_paddings' is not supported (padding must be SAME or VALID)")
+    return node.op(node.type, node.typed_inputs(1), ksize=node.attr("ksize", "ints"),
+                   strides=node.attr("strides", "ints"), padding=node.expect("padding", "SAME", "VALID"))

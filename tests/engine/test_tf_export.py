@@ -69,6 +69,11 @@ CASES: dict[str, Callable[[tf.Tensor], tf.Tensor]] = {
     "Size": lambda x: tf.size(x),
     "Rank": lambda x: tf.rank(x),
     "OneHot": lambda x: tf.one_hot(tf.argmax(x, axis=1, output_type=tf.int32), 4),
+    "Conv2D": lambda x: tf.nn.conv2d(tf.reshape(x, [-1, 2, 2, 1]), tf.constant(np.linspace(-1, 1, 8, dtype=np.float32)
+                                                                              .reshape(2, 2, 1, 2)), [1, 1, 1, 1], "SAME"),
+    "MaxPool": lambda x: tf.nn.max_pool(tf.reshape(x, [-1, 2, 2, 1]), [1, 2, 2, 1], [1, 1, 1, 1], "VALID"),
+    "AvgPool": lambda x: tf.nn.avg_pool(tf.reshape(x, [-1, 2, 2, 1]), [1, 2, 2, 1], [1, 1, 1, 1], "SAME"),
+    "BiasAdd": lambda x: tf.nn.bias_add(x, tf.constant([1.0, -2.0, 0.5, 3.0])),
     "Const": lambda x: tf.constant([[1, 2], [3, 4]], dtype=tf.int64),
     "Placeholder": lambda x: x,
 }
