@@ -7,3 +7,4 @@ the families sit `toolkit` (conversion, op creation, shared rules) and
 """
 from . import (array, compare, composite, conv, core, creation, elementwise, indexing, joining, lbfgs,  # noqa: F401
                linalg, logging_ops, math, nn, pooling, random, reduction, scan, selection, state)  # (registration on import)
+from . import summary  # noqa: F401

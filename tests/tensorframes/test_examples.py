@@ -90,11 +90,16 @@ def test_custom_op(launcher):
 
 @python_only
 def test_optimizers(launcher, tmp_path):
-    r = run_example("06_optimizers", launcher, "--out", str(tmp_path / "losses"))
+    r = run_example("06_optimizers", launcher, "--out", str(tmp_path / "losses"), "--logdir", str(tmp_path / "runs"))
     finals = r["final_losses"]
     assert len(finals) == 9 and all(loss < r["start_loss"] for loss in finals.values())
     assert finals["L-BFGS"] == min(finals.values())
     assert Path(r["curves_file"]).exists()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    for name, final in finals.items():  # one TensorBoard run per optimizer: its loss curve and graph
+        board = EventAccumulator(str(tmp_path / "runs" / name))
+        board.Reload()
+        assert board.Scalars("loss")[-1].value == pytest.approx(final, rel=1e-6) and board.Tags()["graph"]
 
 
 @python_only
