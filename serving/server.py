@@ -1,0 +1,137 @@
+"""A model server: the repository, its REST app on uvicorn and its gRPC service, started and stopped together.
+
+>>> server = ModelServer([ModelConfig("churn", "/models/churn")], ServerOptions(rest_port=0, grpc_port=0))  # doctest: +SKIP
+>>> server.start().rest_url                                                                   # doctest: +SKIP
+'http://127.0.0.1:40123'
+>>> server.stop()                                                                             # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import uvicorn
+
+from .batching import BatchingOptions
+from .errors import ConfigError
+from .metrics import Metrics
+from .oip.grpc_service import InferenceService, grpc_server
+from .repository import ModelConfig, Repository
+from .rest import RestApi
+
+log = logging.getLogger("serving")
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """Where to listen and how to batch. A port of 0 takes a free one; None turns that API off."""
+
+    host: str = "127.0.0.1"
+    rest_port: Optional[int] = 8501
+    grpc_port: Optional[int] = 8500
+    poll_seconds: float = 1.0
+    max_body_bytes: int = 16 << 20
+    batching: BatchingOptions = field(default_factory=BatchingOptions)
+    grpc_workers: int = 64
+
+    def __post_init__(self) -> None:
+        if self.rest_port is None and self.grpc_port is None:
+            raise ConfigError("both the REST and the gRPC API are off; give a port for at least one")
+        if self.max_body_bytes < 1 or self.poll_seconds < 0 or self.grpc_workers < 1:
+            raise ConfigError(f"invalid server options {self}")
+
+
+class ModelServer:
+    """Serves `models`; `start()` returns once both APIs accept connections."""
+
+    def __init__(self, models: list[ModelConfig], options: ServerOptions = ServerOptions()) -> None:
+        self.options = options
+        self.metrics = Metrics()
+        self.repository = Repository(models, options.batching, on_batch=self.metrics.batch,
+                                     on_load=self.metrics.load)
+        self.rest_port: Optional[int] = None
+        self.grpc_port: Optional[int] = None
+        self._uvicorn: Optional[uvicorn.Server] = None
+        self._thread: Optional[threading.Thread] = None
+        self._grpc = None
+
+    @property
+    def rest_url(self) -> str:
+        host = self.options.host
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.rest_port}"
+
+    @property
+    def grpc_address(self) -> str:
+        return f"{self.options.host}:{self.grpc_port}"
+
+    def start(self) -> "ModelServer":
+        """Load the models, then open the APIs (REST on a thread of its own)."""
+        opts = self.options
+        self.repository.start(opts.poll_seconds)
+        try:
+            if opts.grpc_port is not None:
+                self._grpc, self.grpc_port = grpc_server(InferenceService(self.repository, self.metrics),
+                                                         opts.host, opts.grpc_port, opts.max_body_bytes,
+                                                         opts.grpc_workers)
+            if opts.rest_port is not None:
+                sock = self._bind_rest()
+                self._thread = threading.Thread(target=self._uvicorn.run, kwargs={"sockets": [sock]},
+                                                name="serving-rest", daemon=True)
+                self._thread.start()
+                self._wait_started()
+        except BaseException:
+            self.stop()
+            raise
+        log.info("serving %s: REST %s, gRPC %s", self.repository.names,
+                 self.rest_url if self.rest_port is not None else "off",
+                 self.grpc_address if self.grpc_port is not None else "off")
+        return self
+
+    def _bind_rest(self) -> socket.socket:
+        host, port = self.options.host, self.options.rest_port
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, backlog=2048)
+        self.rest_port = sock.getsockname()[1]
+        app = RestApi(self.repository, self.metrics, self.options.max_body_bytes).app()
+        self._uvicorn = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                                                      lifespan="off", timeout_graceful_shutdown=5))
+        return sock
+
+    def _wait_started(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self._uvicorn.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the REST server did not start on {self.rest_url}")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Close the APIs (answering requests in flight), then unload the models."""
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+        if self._grpc is not None:
+            self._grpc.stop(grace=5).wait()
+        self.repository.stop()
+
+    def __enter__(self) -> "ModelServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait(self) -> None:
+        """Block until the REST server stops (Ctrl-C / SIGTERM in the command), then stop all."""
+        try:
+            while self._thread is not None and self._thread.is_alive():
+                self._thread.join(0.5)
+            if self._thread is None:
+                self._grpc.wait_for_termination()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
