@@ -211,16 +211,18 @@ class Repository:
         for version in list(model.refused):
             if on_disk.get(version) != model.refused[version][0]:
                 del model.refused[version]  # removed or changed: try it again
-        candidates = [v for v in on_disk if v not in model.refused]
         loaded = dict(model.versions)
         new: dict[int, Servable] = {}
-        for version in model.config.wanted(candidates):
-            if version in loaded:
-                continue
-            servable = self._load(model, version, on_disk[version])
-            if servable is not None:
-                new[version] = servable
-        keep = set(model.config.wanted([v for v in candidates if v in loaded or v in new]))
+        while True:  # a refused version makes room for the next one the policy wants
+            candidates = [v for v in on_disk if v not in model.refused]
+            pending = [v for v in model.config.wanted(candidates) if v not in loaded and v not in new]
+            if not pending:
+                break
+            for version in pending:
+                servable = self._load(model, version, on_disk[version])
+                if servable is not None:
+                    new[version] = servable
+        keep = set(model.config.wanted(candidates))
         with self._lock:
             model.versions.update(new)
             gone = [model.versions.pop(v) for v in list(model.versions) if v not in keep]

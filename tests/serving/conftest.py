@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -54,6 +55,13 @@ def write_version(base: Path, version: int, save: Callable[[Path], object]) -> N
     tmp = base / f".tmp-{version}"
     save(tmp)
     os.rename(tmp, base / str(version))
+
+
+@pytest.fixture
+def models() -> SimpleNamespace:
+    """The model writers above, for tests (test modules cannot import a conftest)."""
+    return SimpleNamespace(affine=save_affine, two_inputs=save_two_inputs, mlp=save_mlp,
+                           write_version=write_version, FEATURES=FEATURES)
 
 
 @pytest.fixture
