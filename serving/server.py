@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -78,11 +77,7 @@ class ModelServer:
                                                          opts.host, opts.grpc_port, opts.max_body_bytes,
                                                          opts.grpc_workers)
             if opts.rest_port is not None:
-                sock = self._bind_rest()
-                self._thread = threading.Thread(target=self._uvicorn.run, kwargs={"sockets": [sock]},
-                                                name="serving-rest", daemon=True)
-                self._thread.start()
-                self._wait_started()
+                self._start_rest()
         except BaseException:
             self.stop()
             raise
@@ -91,22 +86,22 @@ class ModelServer:
                  self.grpc_address if self.grpc_port is not None else "off")
         return self
 
-    def _bind_rest(self) -> socket.socket:
-        host, port = self.options.host, self.options.rest_port
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.create_server((host, port), family=family, backlog=2048)
-        self.rest_port = sock.getsockname()[1]
+    def _start_rest(self, timeout: float = 30.0) -> None:
+        """uvicorn on a thread of its own, binding the port itself. (A socket from
+        socket.create_server has protocol number 0, so asyncio leaves Nagle's algorithm on for
+        its connections and every answer waited ~40 ms for a delayed ACK.)"""
         app = RestApi(self.repository, self.metrics, self.options.max_body_bytes).app()
-        self._uvicorn = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                                      lifespan="off", timeout_graceful_shutdown=5))
-        return sock
-
-    def _wait_started(self, timeout: float = 30.0) -> None:
+        self._uvicorn = uvicorn.Server(uvicorn.Config(app, host=self.options.host, port=self.options.rest_port,
+                                                      log_level="warning", access_log=False, lifespan="off",
+                                                      backlog=2048, timeout_graceful_shutdown=5))
+        self._thread = threading.Thread(target=self._uvicorn.run, name="serving-rest", daemon=True)
+        self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._uvicorn.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the REST server did not start on {self.rest_url}")
+                raise OSError(f"the REST server could not listen on {self.options.host}:{self.options.rest_port}")
             time.sleep(0.01)
+        self.rest_port = self._uvicorn.servers[0].sockets[0].getsockname()[1]
 
     def stop(self) -> None:
         """Close the APIs (answering requests in flight), then unload the models."""
