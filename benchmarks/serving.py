@@ -22,7 +22,7 @@ shared Python serves tensorframes (`--ours-python` adds more interpreters,
 e.g. a venv with httptools and uvloop, which uvicorn then uses).
 
     python benchmarks/serving.py [--seconds 5] [--bench-venv /work/venvs/serving-bench]
-        [--ours-python /work/venvs/serving-fast/bin/python]
+        [--ours-python /work/venvs/serving-fast/bin/python] [--rounds 3]
 
 The machine is shared: run it when it is quiet and read the ratios.
 """
@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import csv
 import json
+import math
 import os
 import shutil
 import socket
@@ -75,7 +76,8 @@ def build_model(workdir: Path) -> tuple[np.ndarray, np.ndarray]:
     model.fit(x, y, epochs=3, batch_size=64, verbose=0)
     model.save(str(workdir / "tfs" / "churn" / "1"))
     w = model.get_weights()
-    np.savez(workdir / "weights.npz", **{f"W{i}": w[2 * i] for i in range(3)}, **{f"b{i}": w[2 * i + 1] for i in range(3)})
+    np.savez(workdir / "weights.npz", **{f"W{i}": w[2 * i] for i in range(3)},
+             **{f"b{i}": w[2 * i + 1] for i in range(3)})
     return x[:256], model.predict(x[:256])
 
 
@@ -186,7 +188,8 @@ def setup_mlflow(workdir: Path, venv: Path) -> Server:
 def setup_ours(workdir: Path, python: str, api: str) -> Server:
     port = free_port()
     parser = subprocess.run([python, "-c", "import httptools, uvloop"], capture_output=True).returncode == 0
-    label = f"tensorframes-serve {'OIP' if api == 'oip' else 'TF Serving'} REST ({'httptools+uvloop' if parser else 'h11+asyncio'})"
+    stack = "httptools+uvloop" if parser else "h11+asyncio"
+    label = f"tensorframes-serve {'OIP' if api == 'oip' else 'TF Serving'} REST ({stack})"
     command = [python, "-m", "serving", "--model_name", "churn", "--model_base_path", str(workdir / "tfs" / "churn"),
                "--rest_api_port", str(port), "--port", "-1", "--log_level", "warning"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -282,14 +285,31 @@ def wait_ready(server: Server, proc: subprocess.Popen, timeout: float = 120) -> 
     raise RuntimeError(f"{server.name} was not ready after {timeout:.0f} s")
 
 
+def merged_requests(server: Server) -> tuple[float, float]:
+    """(model runs, requests they answered) so far, from tensorframes-serve's metrics; (0, 0) for others."""
+    if not server.name.startswith("tensorframes"):
+        return 0.0, 0.0
+    with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/monitoring/prometheus/metrics", timeout=10) as r:
+        text = r.read().decode()
+    values = {line.split("{")[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line.startswith("tensorframes_serving_batch_requests_")}
+    return values.get("tensorframes_serving_batch_requests_count", 0.0), values.get(
+        "tensorframes_serving_batch_requests_sum", 0.0)
+
+
 def measure(server: Server, rows: np.ndarray, expected: np.ndarray, warmup: float, seconds: float) -> dict:
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(server.command, env=server.env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_ready(server, proc)
         diff = float(np.abs(one_answer(server, rows[0]) - expected[0]).max())
-        requests = [http_request(server, request_body(server.body, r[None][0])) for r in rows]
-        results = {c: asyncio.run(load(server, requests, c, warmup, seconds)) for c in LEVELS}
+        requests = [http_request(server, request_body(server.body, r)) for r in rows]
+        results = {}
+        for c in LEVELS:
+            runs, answered = merged_requests(server)
+            results[c] = asyncio.run(load(server, requests, c, warmup, seconds))
+            runs2, answered2 = merged_requests(server)
+            results[c]["per_run"] = (answered2 - answered) / (runs2 - runs) if runs2 > runs else float("nan")
         return {"max_abs_diff": diff, "levels": results}
     finally:
         proc.terminate()
@@ -301,10 +321,19 @@ def measure(server: Server, rows: np.ndarray, expected: np.ndarray, warmup: floa
         log.close()
 
 
+def median_of(rounds: list[dict]) -> dict:
+    """Per level, the round with the median requests/s (so its latencies belong to it)."""
+    levels = {}
+    for c in LEVELS:
+        ordered = sorted((r["levels"][c] for r in rounds), key=lambda lv: lv["rps"])
+        levels[c] = ordered[len(ordered) // 2]
+    return {"max_abs_diff": max(r["max_abs_diff"] for r in rounds), "levels": levels}
+
+
 def print_table(results: dict[str, dict]) -> None:
     others = [n for n in results if not n.startswith("tensorframes")]
     print(f"\n{'server':58} {'conc':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'err':>4} "
-          f"{'req/s vs best other':>20} {'p99 vs it':>10}")
+          f"{'req/run':>7} {'req/s vs best other':>20} {'p99 vs it':>10}")
     for c in LEVELS:
         best = max(others, key=lambda n: results[n]["levels"][c]["rps"]) if others else None
         for name, r in results.items():
@@ -313,8 +342,9 @@ def print_table(results: dict[str, dict]) -> None:
             if best and name.startswith("tensorframes"):
                 ratio = f"{lv['rps'] / results[best]['levels'][c]['rps']:.2f}x"
                 p99 = f"{lv['p99'] / results[best]['levels'][c]['p99']:.2f}x"
+            per_run = "" if math.isnan(lv["per_run"]) else f"{lv['per_run']:.1f}"
             print(f"{name:58} {c:>4} {lv['rps']:>8.0f} {lv['p50']:>8.2f} {lv['p99']:>8.2f} {lv['errors']:>4} "
-                  f"{ratio:>20} {p99:>10}")
+                  f"{per_run:>7} {ratio:>20} {p99:>10}")
         print()
     for name, r in results.items():
         print(f"{name}: largest difference from the engine's prediction of row 0: {r['max_abs_diff']:.2e}")
@@ -326,6 +356,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     p.add_argument("--warmup", type=float, default=1.0, help="unmeasured time before each level")
     p.add_argument("--bench-venv", default="/work/venvs/serving-bench", help="venv with mlserver and mlflow")
     p.add_argument("--ours-python", action="append", default=[], help="more interpreters to run ours with")
+    p.add_argument("--rounds", type=int, default=1, help="measure every server this many times, in turns; "
+                   "report the median round per level")
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args(argv)
     venv = Path(args.bench_venv)
@@ -339,10 +371,12 @@ def main(argv: Optional[list[str]] = None) -> None:
             servers.append(setup_mlflow(workdir, venv))
         print(f"{len(rows)} churn rows cycled, one per request; {args.seconds:.0f} s per level after "
               f"{args.warmup:.0f} s warm-up; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-        results = {}
-        for server in servers:
-            print(f"measuring {server.name} ...", flush=True)
-            results[server.name] = measure(server, rows, expected, args.warmup, args.seconds)
+        rounds: dict[str, list] = {s.name: [] for s in servers}
+        for i in range(args.rounds):
+            for server in servers:
+                print(f"round {i + 1}/{args.rounds}: measuring {server.name} ...", flush=True)
+                rounds[server.name].append(measure(server, rows, expected, args.warmup, args.seconds))
+        results = {name: median_of(r) for name, r in rounds.items()}
         print_table(results)
         print(f"load average at the end {os.getloadavg()[0]:.1f}")
         if args.json:

@@ -108,7 +108,8 @@ class RestApi:
     async def v1(self, request: Request) -> Response:
         match = _V1_PATH.fullmatch(request.path_params["rest"])
         if match is None:
-            raise NotFound(f"{request.url.path}: no such endpoint; expected /v1/models/NAME[/versions/V][/metadata|:predict]")
+            raise NotFound(f"{request.url.path}: no such endpoint; "
+                           "expected /v1/models/NAME[/versions/V][/metadata|:predict]")
         name, verb = match["name"], match["verb"]
         version = tfserving.parse_version(match["version"])
         if request.method == "GET" and verb is None:

@@ -1,9 +1,10 @@
 """A model server: the repository, its REST app on uvicorn and its gRPC service, started and stopped together.
 
->>> server = ModelServer([ModelConfig("churn", "/models/churn")], ServerOptions(rest_port=0, grpc_port=0))  # doctest: +SKIP
->>> server.start().rest_url                                                                   # doctest: +SKIP
+>>> options = ServerOptions(rest_port=0, grpc_port=0)                    # free ports on 127.0.0.1
+>>> server = ModelServer([ModelConfig("churn", "/models/churn")], options)  # doctest: +SKIP
+>>> server.start().rest_url                                               # doctest: +SKIP
 'http://127.0.0.1:40123'
->>> server.stop()                                                                             # doctest: +SKIP
+>>> server.stop()                                                         # doctest: +SKIP
 """
 from __future__ import annotations
 

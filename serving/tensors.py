@@ -1,5 +1,6 @@
-"""Tensors in requests: strict conversion of JSON and raw bytes to numpy, checked
-against a signature entry, and the Open Inference Protocol's datatype names.
+"""Tensors in requests: strict parsing of JSON bodies, conversion of JSON values and
+raw bytes to numpy checked against a signature entry, and the Open Inference
+Protocol's datatype names.
 
 Nothing is coerced silently: a string, a boolean, a null or a fraction where
 the model expects integers, a ragged list, NaN or a number out of the

@@ -13,6 +13,7 @@ gRPC takes typed `contents` or `raw_input_contents` and answers with
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -47,12 +48,14 @@ def model_metadata(servable: Servable, versions: Sequence[int]) -> dict:
             "inputs": inputs, "outputs": outputs}
 
 
+@dataclass
 class InferRequest:
     """A decoded infer request: inputs by name, the outputs asked for, which of them as raw bytes."""
 
-    def __init__(self, inputs: dict[str, np.ndarray], outputs: list[str], binary: set[str],
-                 request_id: str = "") -> None:
-        self.inputs, self.outputs, self.binary, self.id = inputs, outputs, binary, request_id
+    inputs: dict[str, np.ndarray]
+    outputs: list[str]
+    binary: set[str]
+    id: str = ""
 
 
 # -- REST -------------------------------------------------------------------------------

@@ -62,31 +62,32 @@ class InferenceService(pb_grpc.GRPCInferenceServiceServicer):
         return _answer(context, metadata)
 
     def ModelInfer(self, request: pb.ModelInferRequest, context: grpc.ServicerContext) -> pb.ModelInferResponse:
-        start = time.perf_counter()
-        code = ["OK"]
-
-        def infer() -> pb.ModelInferResponse:
+        start, code = time.perf_counter(), "OK"
+        try:
             with self.repo.acquire(request.model_name, parse_version(request.model_version)) as servable:
                 decoded = codec.parse_grpc(request, servable.signature)
                 outputs = servable.submit(decoded.inputs).result()
                 return codec.grpc_response(servable.name, servable.version, decoded, outputs)
-        try:
-            return _answer(context, infer, code)
+        except Exception as e:  # the status says what happened; the server goes on
+            status, message = _status(e)
+            code = status.name
+            context.abort(status, message)
         finally:
             label = request.model_name if request.model_name in self.repo.names else "_unknown"
-            self.metrics.observe(label, "oip_grpc", code[0], time.perf_counter() - start)
+            self.metrics.observe(label, "oip_grpc", code, time.perf_counter() - start)
 
 
-def _answer(context: grpc.ServicerContext, call: Callable[[], Any], code: list | None = None) -> Any:
+def _status(e: Exception) -> tuple[grpc.StatusCode, str]:
+    _, name, message = classify(e)
+    return getattr(grpc.StatusCode, name), message
+
+
+def _answer(context: grpc.ServicerContext, call: Callable[[], Any]) -> Any:
     """The call's answer, or the context aborted with the gRPC status of its error."""
     try:
         return call()
     except Exception as e:  # the status says what happened; the server goes on
-        _, name, message = classify(e)
-        status = getattr(grpc.StatusCode, name)
-    if code is not None:
-        code[0] = status.name
-    context.abort(status, message)
+        context.abort(*_status(e))
 
 
 def grpc_server(service: InferenceService, host: str, port: int, max_message_bytes: int,

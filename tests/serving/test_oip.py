@@ -22,6 +22,13 @@ def clients(served):
 TRANSPORTS = ["http", "grpc"]
 
 
+def zeros(module, shape: tuple, name: str = "inputs"):
+    """A float32 input tensor of zeros for tritonclient.http or tritonclient.grpc."""
+    tensor = module.InferInput(name, list(shape), "FP32")
+    tensor.set_data_from_numpy(np.zeros(shape, np.float32))
+    return tensor
+
+
 def mlp_reference(served, rows: np.ndarray) -> np.ndarray:
     base = served.repository._models["mlp"].config.base_path
     return saved_model.load(f"{base}/1").predict({"inputs": rows})["outputs"]
@@ -95,10 +102,8 @@ def test_infer_a_version_by_number(clients, transport, rows):
 @pytest.mark.parametrize("transport, status", [("http", "400"), ("grpc", "StatusCode.INVALID_ARGUMENT")])
 def test_a_wrong_shape_is_refused_naming_the_input_and_both_shapes(clients, transport, status):
     module, client = clients[transport]
-    tensor = module.InferInput("inputs", [1, 3], "FP32")
-    tensor.set_data_from_numpy(np.zeros((1, 3), np.float32))
     with pytest.raises(InferenceServerException) as e:
-        client.infer("mlp", [tensor])
+        client.infer("mlp", [zeros(module, (1, 3))])
     assert e.value.status() == status
     assert "input 'inputs'" in e.value.message() and "(?, 5)" in e.value.message() and "(1, 3)" in e.value.message()
 
@@ -106,10 +111,8 @@ def test_a_wrong_shape_is_refused_naming_the_input_and_both_shapes(clients, tran
 @pytest.mark.parametrize("transport, status", [("http", "404"), ("grpc", "StatusCode.NOT_FOUND")])
 def test_an_unknown_model_is_not_found(clients, transport, status):
     module, client = clients[transport]
-    tensor = module.InferInput("inputs", [1, 5], "FP32")
-    tensor.set_data_from_numpy(np.zeros((1, 5), np.float32))
     with pytest.raises(InferenceServerException) as e:
-        client.infer("nope", [tensor])
+        client.infer("nope", [zeros(module, (1, 5))])
     assert e.value.status() == status and "no model named 'nope'" in e.value.message()
 
 
@@ -128,9 +131,7 @@ def test_typed_grpc_contents_are_accepted(served, rows):
 
 
 def test_grpc_messages_over_the_size_limit_are_refused(served):
-    tensor = grpcclient.InferInput("inputs", [4000, 5], "FP32")
-    tensor.set_data_from_numpy(np.zeros((4000, 5), np.float32))  # 80 kB > the module server's 64 KiB
     with grpcclient.InferenceServerClient(served.grpc_address) as client, \
             pytest.raises(InferenceServerException) as e:
-        client.infer("mlp", [tensor])
+        client.infer("mlp", [zeros(grpcclient, (4000, 5))])  # 80 kB > the module server's 64 KiB
     assert e.value.status() == "StatusCode.RESOURCE_EXHAUSTED"
