@@ -1,6 +1,8 @@
 """The Open Inference Protocol over REST and gRPC, spoken by Triton's own client (tritonclient)."""
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 import tritonclient.grpc as grpcclient
@@ -14,9 +16,13 @@ from engine import saved_model
 def clients(served):
     http = httpclient.InferenceServerClient(served.rest_url.removeprefix("http://"))
     grpc = grpcclient.InferenceServerClient(served.grpc_address)
-    yield {"http": (httpclient, http), "grpc": (grpcclient, grpc)}
+    clients = {"http": (httpclient, http), "grpc": (grpcclient, grpc)}
+    yield clients
     http.close()
     grpc.close()
+    clients.clear()
+    del http, grpc
+    gc.collect()  # tritonclient.http closes again in __del__: let that happen here, not in a server thread
 
 
 TRANSPORTS = ["http", "grpc"]
