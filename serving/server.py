@@ -1,10 +1,19 @@
 """A model server: the repository, its REST app on uvicorn and its gRPC service, started and stopped together.
 
->>> options = ServerOptions(rest_port=0, grpc_port=0)                    # free ports on 127.0.0.1
->>> server = ModelServer([ModelConfig("churn", "/models/churn")], options)  # doctest: +SKIP
->>> server.start().rest_url                                               # doctest: +SKIP
-'http://127.0.0.1:40123'
->>> server.stop()                                                         # doctest: +SKIP
+>>> import json, tempfile, urllib.request
+>>> import engine as tf
+>>> from engine import saved_model
+>>> with tf.Graph().as_default() as g:
+...     x = tf.placeholder(tf.float32, (None, 2), name="x")
+...     y = tf.multiply(x, 2.0, name="y")
+>>> base = tempfile.mkdtemp()
+>>> saved_model.save(f"{base}/1", g, {"x": x}, {"y": y})
+>>> with ModelServer([ModelConfig("double", base)], ServerOptions(rest_port=0, grpc_port=0)) as server:
+...     request = urllib.request.Request(f"{server.rest_url}/v1/models/double:predict",
+...                                      data=json.dumps({"instances": [[1, 2.5]]}).encode())
+...     print(urllib.request.urlopen(request).read().decode())
+{"predictions":[[2.0,5.0]]}
+>>> import shutil; shutil.rmtree(base)
 """
 from __future__ import annotations
 
