@@ -51,3 +51,7 @@ class SavedModelError(GraphDefError):
 
 class InvalidArgumentError(EngineError, ValueError):
     """A kernel received values it cannot process (raised at run time)."""
+
+
+class NotFittedError(EngineError, ValueError, AttributeError):
+    """An estimator of engine.learn is used before ``fit`` (a ValueError and AttributeError, as in scikit-learn)."""

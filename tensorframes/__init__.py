@@ -61,10 +61,10 @@ from tensorframes.placeholders import block, row
 from tensorframes.reduce_ops import aggregate, reduce_blocks, reduce_rows
 from tensorframes.schema import analyze, append_shape, print_schema
 from tensorframes.spark import get_spark
-from tensorframes.training import TrainResult, train
+from tensorframes.training import Deadlines, TrainResult, train
 
 __all__ = [
     "block", "row", "analyze", "append_shape", "print_schema",
     "map_blocks", "map_rows", "reduce_blocks", "reduce_rows", "aggregate", "get_spark",
-    "train", "TrainResult",
+    "train", "TrainResult", "Deadlines",
 ]
