@@ -104,6 +104,15 @@ def test_optimizers(launcher, tmp_path):
 
 
 @python_only
+def test_image_classification(launcher):
+    r = run_example("07_image_classification", launcher)
+    convnet, dense, mllib = r["convnet"], r["dense"], r["mllib_mlp"]
+    assert abs(convnet["parameters"] - dense["parameters"]) <= 0.01 * convnet["parameters"]
+    assert min(convnet["accuracy"], dense["accuracy"], mllib["accuracy"]) > 0.3  # ten classes: chance is 0.1
+    assert r["png"]["files"] == 50 and r["png"]["pixels_match"] and r["png"]["accuracy"] > 0.3
+
+
+@python_only
 def test_demand_forecasting(launcher, tmp_path):
     r = run_example("08_demand_forecasting", launcher, "--out", str(tmp_path / "forecasts"))
     naive, linear, network, mllib = r["seasonal_naive"], r["linear"], r["network"], r["mllib_linear"]
