@@ -24,6 +24,8 @@ from serving.repository import ModelConfig  # noqa: E402
 from serving.server import ModelServer, ServerOptions  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data" / "mlc_churn.csv"
+pytestmark = pytest.mark.slow  # three training jobs, a map_blocks job and a server: several seconds
+
 NUMERIC = ["account_length", "number_vmail_messages", "total_day_minutes", "total_day_calls", "total_eve_minutes",
            "total_eve_calls", "total_night_minutes", "total_night_calls", "total_intl_minutes", "total_intl_calls",
            "number_customer_service_calls"]
