@@ -15,9 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pyspark
 import pytest
 
+from engine import saved_model
 from tensorframes.spark import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,13 +64,17 @@ def test_house_prices(launcher):
 
 
 @both_launchers
-def test_churn(launcher):
-    r = run_example("03_churn", launcher)
+def test_churn(launcher, tmp_path):
+    r = run_example("03_churn", launcher, "--save", str(tmp_path / "churn"))
     logistic, mlp, mllib = r["logistic_regression"], r["neural_network"], r["mllib"]
     assert logistic["accuracy"] >= 0.85 and abs(logistic["accuracy"] - mllib["accuracy"]) <= 0.005
     assert logistic["auc"] == pytest.approx(mllib["auc"], abs=0.005)
     assert mlp["accuracy"] >= 0.90 and mlp["accuracy"] > r["majority_accuracy"] + 0.04
     assert sum(logistic[k] for k in ("tp", "fp", "fn", "tn")) == sum(mlp[k] for k in ("tp", "fp", "fn", "tn"))
+    # --save published the network as version 1 of a servable model base path.
+    served = saved_model.load(str(tmp_path / "churn" / "1")).predict({"features": np.array([r["first_customer"]])})
+    # map_blocks scored that customer inside a block of many rows; BLAS may round a 1-row matmul differently.
+    assert served["churn"][0] == pytest.approx(r["first_score"], rel=1e-12)
 
 
 @python_only
