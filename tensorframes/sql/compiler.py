@@ -1,0 +1,230 @@
+"""A :class:`~tensorframes.program.Program` translated op by op into scalar SQL expressions.
+
+Every tensor becomes a :class:`Value`: a numpy array holding, per element,
+either a constant or an expression :class:`~tensorframes.sql.expr.Node`.
+A cell of fixed shape ``(3, 2)`` is six expressions (``v[i][j]``), so
+shape ops (reshape, transpose, concat, stack, gather, slicing) are numpy's
+own kernels run on those object arrays, broadcasting is numpy's, and an
+elementwise op is one scalar rule per element. In a block graph
+(``map_blocks``, ``reduce_blocks``) a value read from the rows keeps a
+leading axis of length 1 for the rows (``rowwise``); the shapes must then
+agree with the graph's static shapes, which is how an op that mixes rows
+(a sum over axis 0, a reshape across rows) is found and refused.
+
+Each op type's translation is a rule registered with :func:`sql_rule`, in
+one module per op family (``tensorframes/sql/ops/``); a user's own op gets
+one the same way. An op without a rule, or whose rule refuses its inputs,
+raises :class:`~tensorframes.errors.SqlTranslationError` naming it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+from pyspark.ml.functions import vector_to_array
+
+import engine as tf
+from engine import graphdef
+from engine.shapes import format_dims
+from tensorframes.errors import SqlTranslationError
+from tensorframes.frames import column_ref
+from tensorframes.program import Program
+from tensorframes.sql.expr import Node, column, item, lit
+
+#: Cells larger than this many elements stay on the Arrow path (one expression per element).
+MAX_ELEMENTS = 4096
+
+
+@dataclass(frozen=True)
+class Value:
+    """A tensor as elements: a numeric array (a constant) or an object array of Nodes and constants.
+
+    ``rowwise``: it depends on the rows (block graphs: axis 0 is the row,
+    of length 1); ``leaf``: a placeholder's value as read from its column;
+    ``aggregated``: one value for all rows (``reduce_*``, ``aggregate``).
+    """
+
+    elems: np.ndarray
+    dtype: np.dtype
+    rowwise: bool = False
+    leaf: bool = False
+    aggregated: bool = False
+
+    @property
+    def constant(self) -> bool:
+        return self.elems.dtype != object
+
+    def node(self, index: tuple) -> Node:
+        """The element at ``index`` as a Node (a constant becomes a literal)."""
+        return as_node(self.elems[index], self.dtype)
+
+
+def as_node(element: object, dtype: np.dtype) -> Node:
+    return element if isinstance(element, Node) else lit(element, dtype)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may ask: the op, whether the graph is a block graph, and for what it runs."""
+
+    op: tf.Operation
+    block: bool
+    reduce: bool
+
+    def refuse(self, reason: str) -> SqlTranslationError:
+        """The error that keeps the graph on the Arrow path, naming the op."""
+        return SqlTranslationError(self.op.type, self.op.name, reason)
+
+    def row_axes(self, value: Value, axes: Iterable[int]) -> bool:
+        """True when the (normalized) ``axes`` of ``value`` include the row axis of a block."""
+        return self.block and value.rowwise and 0 in axes
+
+
+SqlRule = Callable[[Context, Sequence[Value]], "Value | Sequence[Value]"]
+_RULES: dict[str, SqlRule] = {}
+
+
+def sql_rule(*op_types: str) -> Callable[[SqlRule], SqlRule]:
+    """Register the SQL translation of op types (user ops too): ``rule(ctx, inputs) -> Value(s)``.
+
+    >>> @sql_rule("Cube")                                  # doctest: +SKIP
+    ... def _cube(ctx, inputs):
+    ...     return elementwise(inputs, lambda x: numerics.multiply(x, numerics.square(x)))
+    """
+    def register(rule: SqlRule) -> SqlRule:
+        for t in op_types:
+            _RULES[t] = rule
+        return rule
+    return register
+
+
+def rule_for(op_type: str) -> SqlRule | None:
+    from tensorframes.sql import ops  # noqa: F401  (registers the built-in rules)
+    return _RULES.get(op_type)
+
+
+# -- helpers for rules -----------------------------------------------------------------------
+def merged(values: Sequence[Value], elems: np.ndarray, dtype: np.dtype) -> Value:
+    """A value computed from ``values``: rowwise and aggregated if any of them is."""
+    return Value(elems, np.dtype(dtype), rowwise=any(v.rowwise for v in values),
+                 aggregated=any(v.aggregated for v in values))
+
+
+def elementwise(values: Sequence[Value], fn: Callable[..., Node], dtype: np.dtype | None = None) -> Value:
+    """``fn`` of the broadcast elements, one Node per output element."""
+    arrays = np.broadcast_arrays(*[np.asarray(v.elems, dtype=object) for v in values])
+    shape = arrays[0].shape if arrays else ()
+    out = np.empty(shape, dtype=object)
+    for index in np.ndindex(shape):
+        out[index] = fn(*[as_node(a[index], v.dtype) for a, v in zip(arrays, values)])
+    return merged(values, out, dtype if dtype is not None else values[0].dtype)
+
+
+def as_objects(value: Value) -> np.ndarray:
+    return np.asarray(value.elems, dtype=object)
+
+
+# -- translation -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Translation:
+    """The program's outputs as Values, in order."""
+
+    outputs: list[Value]
+    program: Program
+
+
+def translate(program: Program, reduce: bool = False) -> Translation:
+    """Translate every op the outputs need; SqlTranslationError names the first op that can't be."""
+    graph, _ = graphdef.load(program.graph_def)
+    values: dict[str, Value] = {f.placeholder: leaf_value(f, program.rows) for f in program.feeds}
+    fetches = [graph.get_tensor_by_name(o.tensor) for o in program.outputs]
+    for op in _needed(fetches, set(values)):
+        ctx = Context(op, block=not program.rows, reduce=reduce)
+        inputs = [values[t.name] for t in op.inputs]
+        for t, v in zip(op.outputs, _apply(ctx, inputs)):
+            _check_shape(ctx, t, v)
+            values[t.name] = v
+    return Translation([values[t.name] for t in fetches], program)
+
+
+def _needed(fetches: Sequence[tf.Tensor], fed: set[str]) -> list[tf.Operation]:
+    """The ops between the feeds and the fetches, in graph (topological) order."""
+    seen: set[str] = set()
+    stack = [t.op for t in fetches]
+    while stack:
+        op = stack.pop()
+        if op.name in seen or all(t.name in fed for t in op.outputs):
+            continue
+        seen.add(op.name)
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    return [op for op in fetches[0].graph.get_operations() if op.name in seen]
+
+
+def _apply(ctx: Context, inputs: list[Value]) -> list[Value]:
+    op = ctx.op
+    if op.type == "Placeholder":
+        raise ctx.refuse("a placeholder that no column feeds")
+    rule = rule_for(op.type)
+    if rule is None:
+        raise ctx.refuse("no SQL rule")
+    if len(op.outputs) == 0:
+        raise ctx.refuse("an op without outputs (SQL computes values only)")
+    if all(v.constant for v in inputs) and not op.op_def.stateful:
+        kernel = op.op_def.kernel
+        out = kernel(*[v.elems for v in inputs], **op.attrs)
+        outs = out if isinstance(out, tuple) else (out,)
+        return [Value(np.asarray(o), np.asarray(o).dtype) for o in outs]
+    out = rule(ctx, inputs)
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def _check_shape(ctx: Context, t: tf.Tensor, v: Value) -> None:
+    """The value's elements must have the tensor's static shape (with the row axis as 1)."""
+    if v.elems.size > MAX_ELEMENTS:
+        raise ctx.refuse(f"output '{t.name}' has {v.elems.size} elements per row; the SQL path writes one "
+                         f"expression per element and stops at {MAX_ELEMENTS}")
+    dims, shape = t._dims, v.elems.shape
+    if v.dtype != t.dtype.np:
+        raise ctx.refuse(f"its SQL rule gives {v.dtype}, the op {t.dtype.name}")  # a rule's bug, said plainly
+    if dims is None:
+        raise ctx.refuse(f"output '{t.name}' has an unknown rank")
+    rows = ctx.block and v.rowwise
+    if rows and (not dims or dims[0] is not None or shape[:1] != (1,)):
+        raise ctx.refuse(f"output '{t.name}' of shape {format_dims(dims)} mixes the rows of a block "
+                         "(SQL computes each row on its own)")
+    fixed = dims[1:] if rows else dims
+    cells = shape[1:] if rows else shape
+    if len(fixed) != len(cells) or any(d is not None and d != s for d, s in zip(fixed, cells)):
+        raise ctx.refuse(f"output '{t.name}': elements of shape {shape} for static shape {format_dims(dims)}")
+
+
+def leaf_value(feed, rows: bool) -> Value:
+    """A placeholder fed by a column: one Node per element of the cell."""
+    spec = feed.spec
+    if None in spec.cell_shape:
+        raise SqlTranslationError("Placeholder", feed.placeholder.split(":")[0],
+                                  f"column {spec.name!r} has cells of unknown shape {spec.describe()}; "
+                                  "record it with tfs.analyze(df) or tfs.append_shape")
+    if math.prod(spec.cell_shape) > MAX_ELEMENTS:
+        raise SqlTranslationError("Placeholder", feed.placeholder.split(":")[0],
+                                  f"column {spec.name!r} has {math.prod(spec.cell_shape)} elements per cell; "
+                                  f"the SQL path stops at {MAX_ELEMENTS}")
+    ref = column_ref(spec.name)
+    if spec.kind == "vector":
+        ref = vector_to_array(ref)
+    cells = np.empty(spec.cell_shape, dtype=object)
+    for index in np.ndindex(spec.cell_shape):
+        node = column(ref, spec.dtype)
+        for i in index:
+            node = item(node, i, spec.dtype)
+        cells[index] = node
+    elems = cells if rows else cells[None]
+    return Value(elems, spec.dtype, rowwise=True, leaf=True)
+
+
+def unleafed(value: Value) -> Value:
+    return replace(value, leaf=False)
