@@ -100,7 +100,7 @@ def _cells(value: Value, block: bool) -> np.ndarray:
 def _assemble(cells: np.ndarray, built: dict[int, Column]) -> Column:
     if cells.ndim == 0:
         return built[id(cells[()])]
-    return F.array(*[_assemble(c, built) for c in cells])
+    return F.array(*[_assemble(cells[i, ...], built) for i in range(len(cells))])
 
 
 def _emit(translation: Translation, df_columns: Sequence[str]) -> tuple[Emitted, list[Column]]:

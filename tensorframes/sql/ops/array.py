@@ -57,3 +57,9 @@ def _one_hot(ctx: Context, inputs: Sequence[Value]) -> Value:
 def _like(ctx: Context, inputs: Sequence[Value]) -> Value:
     out = ctx.op.op_def.kernel(np.zeros(inputs[0].elems.shape, inputs[0].dtype))
     return Value(np.asarray(out), inputs[0].dtype)
+
+
+@sql_rule("Const")
+def _const(ctx: Context, inputs: Sequence[Value]) -> Value:
+    value = np.asarray(ctx.op.get_attr("value"), ctx.op.get_attr("dtype").np)
+    return Value(value, value.dtype)
