@@ -74,7 +74,7 @@ def _run(program: Program, df: DataFrame | pd.DataFrame, trim: bool, backend: st
         if sql_backend.resolve(backend) == "sql":
             raise ProgramError(f"{kind}(backend='sql') needs a Spark DataFrame; a pandas DataFrame runs locally")
         return _run_local(program, df, trim)
-    choice = sql_backend.choose(program, backend, kind)
+    choice = sql_backend.choose(program, backend, kind, df.schema)
     if choice.translation is not None:
         return sql_backend.map_sql(choice.translation, df, trim)
     if trim:

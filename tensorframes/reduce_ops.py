@@ -70,7 +70,7 @@ def reduce_rows(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
 def _reduce(fetches: Any, df: DataFrame, inputs: Mapping | None, feed_dict: Mapping | None,
             session: tf.Session | None, backend: str | None, rows: bool) -> Any:
     program = compile_reduce(fetches, SparkColumns(df), inputs, feed_dict, rows=rows, session=session)
-    choice = sql_backend.choose(program, backend, "reduce_rows" if rows else "reduce_blocks")
+    choice = sql_backend.choose(program, backend, "reduce_rows" if rows else "reduce_blocks", df.schema)
     if choice.translation is not None:
         values = sql_backend.reduce_sql(choice.translation, df)
         return values if isinstance(fetches, (list, tuple)) else values[0]
@@ -106,7 +106,7 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
     if clash:
         raise OutputNameError(f"aggregate: fetch column(s) {sorted(clash)} clash with grouping column(s) "
                               "of the same name; name the ops differently")
-    choice = sql_backend.choose(program, backend, "aggregate")
+    choice = sql_backend.choose(program, backend, "aggregate", df.schema)
     if choice.translation is not None:
         return sql_backend.aggregate_sql(choice.translation, df, grouped_data, key_names)
     schema = T.StructType(list(keys) + [_partial_field(o.spec) for o in program.outputs])

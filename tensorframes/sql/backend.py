@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 from pyspark.sql import Column, DataFrame, GroupedData
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from tensorframes.errors import EmptyReductionError, ProgramError, SqlTranslationError
 from tensorframes.frames import column_ref
@@ -52,23 +53,23 @@ class Choice:
         return "sql" if self.translation is not None else "arrow"
 
 
-def choose(program: Program, backend: str | None, kind: str) -> Choice:
+def choose(program: Program, backend: str | None, kind: str, schema: T.StructType) -> Choice:
     """Translate the program unless the Arrow path is asked for; "sql" raises when it can't."""
     chosen = resolve(backend)
     if chosen == "arrow":
         return Choice(None, "backend='arrow' was asked for")
     try:
-        return Choice(_translate(program, kind))
+        return Choice(_translate(program, kind, schema))
     except SqlTranslationError as e:
         if chosen == "sql":
             raise
         return Choice(None, str(e))
 
 
-def _translate(program: Program, kind: str) -> Translation:
+def _translate(program: Program, kind: str, schema: T.StructType) -> Translation:
     if kind == "reduce_rows":
-        return pairwise_rows(program)
-    translation = translate(program, reduce=kind in ("reduce_blocks", "aggregate"))
+        return pairwise_rows(program, schema)
+    translation = translate(program, schema, reduce=kind in ("reduce_blocks", "aggregate"))
     for output, value in zip(program.outputs, translation.outputs):
         _check_output(kind, program, output, value)
     return translation

@@ -24,15 +24,21 @@ from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from functools import reduce
+
 from pyspark.ml.functions import vector_to_array
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 import engine as tf
 from engine import graphdef
 from engine.shapes import format_dims
 from tensorframes.errors import SqlTranslationError
 from tensorframes.frames import column_ref
-from tensorframes.program import Program
-from tensorframes.sql.expr import Node, column, item, lit
+from tensorframes.column_spec import ColumnSpec, format_shape
+from tensorframes.program import Feed, Program
+from tensorframes.sql.expr import Node, call, column, item, lit
 
 #: Cells larger than this many elements stay on the Arrow path (one expression per element).
 MAX_ELEMENTS = 4096
@@ -136,10 +142,13 @@ class Translation:
     program: Program
 
 
-def translate(program: Program, reduce: bool = False) -> Translation:
-    """Translate every op the outputs need; SqlTranslationError names the first op that can't be."""
+def translate(program: Program, schema: T.StructType, reduce: bool = False) -> Translation:
+    """Translate every op the outputs need; SqlTranslationError names the first op that can't be.
+
+    ``schema`` is the DataFrame's: it tells which fed columns need checks for nulls.
+    """
     graph, _ = graphdef.load(program.graph_def)
-    values: dict[str, Value] = {f.placeholder: leaf_value(f, program.rows) for f in program.feeds}
+    values: dict[str, Value] = {f.placeholder: leaf_value(f, schema, program.rows) for f in program.feeds}
     fetches = [graph.get_tensor_by_name(o.tensor) for o in program.outputs]
     for op in _needed(fetches, set(values)):
         ctx = Context(op, block=not program.rows, reduce=reduce)
@@ -202,7 +211,7 @@ def _check_shape(ctx: Context, t: tf.Tensor, v: Value) -> None:
         raise ctx.refuse(f"output '{t.name}': elements of shape {shape} for static shape {format_dims(dims)}")
 
 
-def leaf_value(feed, rows: bool) -> Value:
+def leaf_value(feed: Feed, schema: T.StructType, rows: bool) -> Value:
     """A placeholder fed by a column: one Node per element of the cell."""
     spec = feed.spec
     if None in spec.cell_shape:
@@ -216,14 +225,50 @@ def leaf_value(feed, rows: bool) -> Value:
     ref = column_ref(spec.name)
     if spec.kind == "vector":
         ref = vector_to_array(ref)
+    checks = _checks(ref, schema[spec.name], spec)
+    leaf = column(ref, spec.dtype) if not checks else call(lambda c: _checked(c, checks), [column(ref, spec.dtype)],
+                                                         spec.dtype)
     cells = np.empty(spec.cell_shape, dtype=object)
     for index in np.ndindex(spec.cell_shape):
-        node = column(ref, spec.dtype)
+        node = leaf
         for i in index:
             node = item(node, i, spec.dtype)
         cells[index] = node
     elems = cells if rows else cells[None]
     return Value(elems, spec.dtype, rowwise=True, leaf=True)
+
+
+def _checks(ref: Column, field: T.StructField, spec: ColumnSpec) -> list[tuple[Column, str]]:
+    """(condition, error) pairs that make a bad cell fail the task, as the Arrow path's checks do:
+    nulls (where the schema allows them) and array lengths other than the cell shape."""
+    where = f"column {spec.name!r}"
+    checks = [(ref.isNull(), f"NullValueError: {where} has a null value; drop or fill it first")] \
+        if field.nullable else []
+    wrong = f"ShapeMismatchError: {where}: expected cells of shape {format_shape(spec.cell_shape)}, a row differs"
+    if spec.kind == "vector":
+        return checks + [(F.size(ref) != spec.cell_shape[0], wrong)]
+    if spec.kind != "array":
+        return checks
+    dt = field.dataType
+    for depth in range(spec.rank):
+        for index in np.ndindex(spec.cell_shape[:depth]):
+            part = ref
+            for i in index:
+                part = part.getItem(i)
+            checks.append((F.size(part) != spec.cell_shape[depth], wrong))
+            if dt.containsNull:
+                inner = [part.getItem(i).isNull() for i in range(spec.cell_shape[depth])]
+                checks.append((reduce(lambda a, b: a | b, inner),
+                               f"NullValueError: {where} has a null value inside an array; drop or fill it first"))
+        dt = dt.elementType
+    return checks
+
+
+def _checked(ref: Column, checks: list[tuple[Column, str]]) -> Column:
+    out = F.when(checks[0][0], F.raise_error(F.lit(checks[0][1])))
+    for condition, message in checks[1:]:
+        out = out.when(condition, F.raise_error(F.lit(message)))
+    return out.otherwise(ref)
 
 
 def unleafed(value: Value) -> Value:

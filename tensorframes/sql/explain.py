@@ -56,7 +56,7 @@ def explain(fetches: Any, df: DataFrame | GroupedData, feed_dict: Mapping | None
     else:
         program = compile_reduce(fetches, SparkColumns(frame), inputs, feed_dict, rows=kind == "reduce_rows",
                                  session=session)
-    choice = choose(program, backend, kind)
+    choice = choose(program, backend, kind, frame.schema)
     if choice.translation is None:
         return Explanation(kind, "arrow", choice.reason)
     _, columns = _emit(choice.translation, frame.columns)

@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from engine import graphdef
 from tensorframes.program import Program
@@ -208,7 +209,7 @@ def _arg(ctx: Context, inputs: Sequence[Value]) -> Value:
 _PAIRWISE = {"Add": "Sum", "Maximum": "Max", "Minimum": "Min", "LogicalAnd": "All", "LogicalOr": "Any"}
 
 
-def pairwise_rows(program: Program) -> Translation:
+def pairwise_rows(program: Program, schema: T.StructType) -> Translation:
     """A ``reduce_rows`` program whose fetches combine their two placeholders with one associative op
     (``x_1 + x_2``, maximum, minimum, and, or): that op's native aggregate of the column."""
     graph, _ = graphdef.load(program.graph_def)
@@ -220,5 +221,5 @@ def pairwise_rows(program: Program) -> Translation:
         if kind is None or sorted(t.name for t in op.inputs) != sorted(output.inputs):
             raise ctx.refuse("reduce_rows runs as SQL when a fetch is add, maximum, minimum, logical_and or "
                              "logical_or of its two placeholders")
-        outputs.append(reduce_rows(ctx, leaf_value(feed, rows=False), kind))
+        outputs.append(reduce_rows(ctx, leaf_value(feed, schema, rows=False), kind))
     return Translation(outputs, program)
