@@ -12,7 +12,9 @@ measured):
 - comparisons treat NaN as equal to itself and larger than every number;
   numpy's comparisons with NaN are false (``!=``: true).
 - ``log(0)``, ``log1p(-1)`` give NULL; numpy gives -inf (NaN below the domain).
-- ``floor``/``ceil`` of a double are bigints; ``signum(-0.0)`` is -0.0;
+- ``floor``/``ceil`` of a double are bigints; ``signum(-0.0)`` is -0.0; the
+  optimizer folds ``CASE WHEN c THEN -0.0 ELSE 0.0`` to 0.0 (equal literals),
+  so a signed zero is computed, never a literal;
   casts out of range raise, where numpy (x86) gives the dtype's minimum.
 - Spark evaluates float32 division and the transcendental functions in
   double; a basic operation rounded once to float32 is exactly IEEE float32
@@ -145,9 +147,11 @@ def minimum(x: Node, y: Node) -> Node:
 
 # -- integer wrap-around ---------------------------------------------------------------------
 def wrap32(wide: Node) -> Node:
-    """A bigint holding an exact int32 result, wrapped around to int32 as numpy does."""
-    shifted = _op(lambda a: (a + (1 << 31)).bitwiseAND(_MASK32) - (1 << 31), I64, wide)
-    return cast(shifted, I32)
+    """A bigint's low 32 bits as an int32 (two's complement), as numpy wraps int32 results around."""
+    def build(a: Column) -> Column:
+        low = a.bitwiseAND(_MASK32)
+        return F.when(low >= 1 << 31, low - (1 << 32)).otherwise(low).cast("int")
+    return _op(build, I32, wide)
 
 
 def _int64(fast: Callable, halves: Callable[[Column, Column], Column]) -> Callable[[Node, Node], Node]:
@@ -217,8 +221,9 @@ def square(x: Node) -> Node:
 
 # -- division --------------------------------------------------------------------------------
 def _signbit_of_zero(y: Node) -> Node:
-    """True for -0.0 (y must be a zero): atan2(-0.0, -1) is -pi."""
-    return _op(lambda b: F.atan2(b.cast("double"), F.lit(-1.0)) < 0, BOOL, y)
+    """True for -0.0 (y must be a zero). Spark has no signbit, its atan2 adds 0.0 to its arguments
+    and folds CASE branches -0.0 and 0.0 as equal literals; the string "-0.0" keeps the sign."""
+    return _op(lambda b: b.cast("string").startswith("-"), BOOL, y)
 
 
 def realdiv(x: Node, y: Node) -> Node:
@@ -263,7 +268,7 @@ def floormod(x: Node, y: Node) -> Node:
         return where(_eq(y, _c(y, -1)), _c(x, 0), where(adjust, _op(lambda a, b: a + b, x.dtype, r, y), r))
     zero = _c(y, 0)
     r = _remainder(x, where(_eq(y, zero), _c(y, 1), y))
-    signed_zero = where(_lt(y, zero), _c(x, -0.0), _c(x, 0.0))
+    signed_zero = multiply(cast(_op(F.signum, F64, y), x.dtype), _c(x, 0))  # copysign(0, y), y nonzero
     fixed = when([(_eq(r, _c(r, 0)), signed_zero),
                   (_op(lambda a, b: (a < 0) != (b < 0), BOOL, r, y), _op(lambda a, b: a + b, x.dtype, r, y))], r)
     return where(_eq(y, zero), _c(x, math.nan), fixed)

@@ -98,7 +98,8 @@ def test_only_the_fed_columns_go_to_python(spark, capsys):
 def test_trim_sends_only_the_fed_columns_to_python(spark, capsys):
     df = spark.createDataFrame([(1.0, 2.0)], "x double, unused double")
     with tf.Graph().as_default():
-        out = tfs.map_blocks(tf.reduce_sum(tfs.block(df, "x"), keepdims=True, name="s"), df, trim=True)
+        out = tfs.map_blocks(tf.reduce_sum(tfs.block(df, "x"), keepdims=True, name="s"), df, trim=True,
+                             backend="arrow")
     out.explain()
     (udf_line,) = [line for line in capsys.readouterr().out.splitlines() if "MapInArrow" in line]
     assert "x#" in udf_line and "unused#" not in udf_line

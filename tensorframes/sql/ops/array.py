@@ -55,8 +55,8 @@ def _one_hot(ctx: Context, inputs: Sequence[Value]) -> Value:
 
 @sql_rule("ZerosLike", "OnesLike")
 def _like(ctx: Context, inputs: Sequence[Value]) -> Value:
-    out = ctx.op.op_def.kernel(np.zeros(inputs[0].elems.shape, inputs[0].dtype))
-    return Value(np.asarray(out), inputs[0].dtype)
+    out = np.asarray(ctx.op.op_def.kernel(np.zeros(inputs[0].elems.shape, inputs[0].dtype), **ctx.op.attrs))
+    return Value(out, out.dtype)
 
 
 @sql_rule("Const")

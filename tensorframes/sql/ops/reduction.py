@@ -67,18 +67,28 @@ def _greatest(xs: Sequence[Node]) -> Node:
     return call(F.greatest, xs, xs[0].dtype) if len(xs) > 1 else xs[0]
 
 
-def _least(xs: Sequence[Node]) -> Node:
-    return call(F.least, xs, xs[0].dtype) if len(xs) > 1 else xs[0]
+def _last_zero(xs: Sequence[Node]) -> Node:
+    """The last element equal to ±0.0: numpy's max and min keep the later of equal values."""
+    return N.when([(N.spark_equal(x, lit(0, x.dtype)), x) for x in reversed(xs[1:])], xs[0])
+
+
+def _extremum(xs: Sequence[Node], spark_fn: Callable) -> Node:
+    """numpy's max or min: NaN if any element is NaN, a tie of zeros resolved to the later one."""
+    if len(xs) == 1:
+        return xs[0]
+    best = call(spark_fn, xs, xs[0].dtype)
+    if xs[0].dtype.kind != "f":
+        return best
+    nan = N.isnan(_greatest(xs))  # NaN is Spark's largest number
+    return N.when([(nan, lit(np.nan, xs[0].dtype)), (N.spark_equal(best, lit(0, best.dtype)), _last_zero(xs))], best)
 
 
 def _max(xs: Sequence[Node], contiguous: bool) -> Node:
-    return _greatest(xs)  # NaN is Spark's largest number: the max is NaN if any is
+    return _extremum(xs, F.greatest)
 
 
 def _min(xs: Sequence[Node], contiguous: bool) -> Node:
-    if xs[0].dtype.kind != "f":
-        return _least(xs)
-    return N.where(N.isnan(_greatest(xs)), lit(np.nan, xs[0].dtype), _least(xs))
+    return _extremum(xs, F.least)
 
 
 def _mean(xs: Sequence[Node], contiguous: bool) -> Node:
@@ -180,6 +190,8 @@ def _reduction(ctx: Context, inputs: Sequence[Value]) -> Value:
     keepdims = ctx.op.get_attr("keepdims")
     if not ctx.row_axes(x, axes):
         return reduce_axes(ctx, x, axes, ctx.op.type, keepdims)
+    if not ctx.reduce:
+        raise ctx.refuse("reduces over the rows of a block (axis 0); a map keeps one value per row")
     if keepdims or axes != (0,) and not (ndim == 1 and axes == (0,)):
         raise ctx.refuse("reduces the rows together with cell axes (the SQL path reduces rows with "
                          "axis=[0], keepdims=False)")
