@@ -23,7 +23,8 @@ _SHAPE_OPS = ("Identity", "StopGradient", "Reshape", "Transpose", "ExpandDims", 
 
 @sql_rule(*_SHAPE_OPS)
 def _shape_op(ctx: Context, inputs: Sequence[Value]) -> list[Value]:
-    out = ctx.op.op_def.kernel(*[as_objects(v) for v in inputs], **ctx.op.attrs)
+    # constants stay numeric: gather's indices, and numpy makes the result an object array anyway
+    out = ctx.op.op_def.kernel(*[v.elems if v.constant else as_objects(v) for v in inputs], **ctx.op.attrs)
     outs = out if isinstance(out, tuple) else (out,)
     return [merged([unleafed(v) for v in inputs], np.asarray(o, dtype=object), inputs[0].dtype) for o in outs]
 
