@@ -1,7 +1,9 @@
 """Which backend runs a program, and the SQL backend's DataFrame operations.
 
 ``backend="auto"`` (the default) runs a program as Spark SQL expressions
-when every op it needs translates, else on the Arrow path; ``"sql"``
+when every op it needs translates (and no rule says its SQL would be
+slower, as a large matmul's higher-order functions are), else on the
+Arrow path; ``"sql"``
 insists (and raises :class:`~tensorframes.errors.SqlTranslationError`
 naming the first op that doesn't translate); ``"arrow"`` always takes the
 Arrow path. The environment variable ``TENSORFRAMES_BACKEND`` changes the
@@ -59,11 +61,14 @@ def choose(program: Program, backend: str | None, kind: str, schema: T.StructTyp
     if chosen == "arrow":
         return Choice(None, "backend='arrow' was asked for")
     try:
-        return Choice(_translate(program, kind, schema))
+        translation = _translate(program, kind, schema)
     except SqlTranslationError as e:
         if chosen == "sql":
             raise
         return Choice(None, str(e))
+    if translation.slow and chosen == "auto":
+        return Choice(None, translation.slow[0])
+    return Choice(translation)
 
 
 def _translate(program: Program, kind: str, schema: T.StructType) -> Translation:

@@ -20,7 +20,7 @@ raises :class:`~tensorframes.errors.SqlTranslationError` naming it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -79,6 +79,7 @@ class Context:
     op: tf.Operation
     block: bool
     reduce: bool
+    slow: list = field(default_factory=list)  # why the SQL path would be slower than Arrow (rules append)
 
     def refuse(self, reason: str) -> SqlTranslationError:
         """The error that keeps the graph on the Arrow path, naming the op."""
@@ -136,10 +137,11 @@ def as_objects(value: Value) -> np.ndarray:
 # -- translation -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Translation:
-    """The program's outputs as Values, in order."""
+    """The program's outputs as Values, in order; ``slow``: why SQL may lose to Arrow (auto then picks Arrow)."""
 
     outputs: list[Value]
     program: Program
+    slow: tuple = ()
 
 
 def translate(program: Program, schema: T.StructType, reduce: bool = False) -> Translation:
@@ -150,13 +152,14 @@ def translate(program: Program, schema: T.StructType, reduce: bool = False) -> T
     graph, _ = graphdef.load(program.graph_def)
     values: dict[str, Value] = {f.placeholder: leaf_value(f, schema, program.rows) for f in program.feeds}
     fetches = [graph.get_tensor_by_name(o.tensor) for o in program.outputs]
+    slow: list[str] = []
     for op in _needed(fetches, set(values)):
-        ctx = Context(op, block=not program.rows, reduce=reduce)
+        ctx = Context(op, block=not program.rows, reduce=reduce, slow=slow)
         inputs = [values[t.name] for t in op.inputs]
         for t, v in zip(op.outputs, _apply(ctx, inputs)):
             _check_shape(ctx, t, v)
             values[t.name] = v
-    return Translation([values[t.name] for t in fetches], program)
+    return Translation([values[t.name] for t in fetches], program, tuple(slow))
 
 
 def _needed(fetches: Sequence[tf.Tensor], fed: set[str]) -> list[tf.Operation]:

@@ -94,11 +94,12 @@ def emit(roots: Sequence[Node], prefix: str = "__tfs_") -> Emitted:
     shared = {id(n) for n in order if readers[id(n)] > 1 and n.kind not in _CHEAP and not n.aggregate}
     level: dict[int, int] = {}
     built: dict[int, Column] = {}
+    literals: dict[tuple, Column] = {}
     stages: list[list[tuple[str, Column]]] = []
     for node in order:  # children first
         deps = [level[id(a)] for a in node.args]
         own = max(deps, default=0)
-        value = _build(node, [built[id(a)] for a in node.args])
+        value = _build(node, [built[id(a)] for a in node.args], literals)
         if id(node) in shared:
             name = f"{prefix}{sum(len(s) for s in stages)}"
             while len(stages) <= own:
@@ -134,11 +135,15 @@ def _count(roots: Sequence[Node], readers: dict[int, int], order: list[Node]) ->
         stack.extend((a, False) for a in node.args if id(a) not in done)
 
 
-def _build(node: Node, args: list[Column]) -> Column:
+def _build(node: Node, args: list[Column], literals: dict[tuple, Column]) -> Column:
     if node.kind == "col":
         return node.payload
-    if node.kind == "lit":
-        return F.lit(node.payload).cast(spark_name(node.dtype))
+    if node.kind == "lit":  # one Column per distinct literal; a cast only where Spark's own type differs
+        key = (node.dtype.str, repr(node.payload))
+        if key not in literals:
+            plain = node.dtype.kind == "b" or node.dtype == np.float64 or node.dtype == np.int32
+            literals[key] = F.lit(node.payload) if plain else F.lit(node.payload).cast(spark_name(node.dtype))
+        return literals[key]
     if node.kind == "item":
         return args[0].getItem(node.payload)
     return node.payload(*args)

@@ -327,3 +327,37 @@ def test_default_backend_comes_from_the_environment(spark, monkeypatch):
         monkeypatch.setenv("TENSORFRAMES_BACKEND", "fast")
         with pytest.raises(ValueError, match="TENSORFRAMES_BACKEND='fast': expected one of auto, sql, arrow"):
             tfs.map_blocks(y, df)
+
+
+# -- the churn models of examples/03_churn.py ----------------------------------------------------
+def _example(name: str):
+    import importlib.util
+    import sys
+    from pathlib import Path
+    folder = Path(__file__).resolve().parents[2] / "examples"
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(folder))
+
+
+def test_churn_models_score_through_sql_with_the_arrow_paths_predictions(spark):
+    churn = _example("03_churn")
+    _, test = churn._common.churn_data(spark)
+    test = test.select("features", "label").cache()
+    for model in (churn.logistic_regression, churn.mlp):
+        with tf.Graph().as_default():
+            score = tf.sigmoid(model(tfs.block(test, "features")), name="score")
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                # the MLP's 32-unit layers are interpreted higher-order functions in SQL: auto picks Arrow
+                assert tfs.explain(score, test, backend="sql").backend == "sql"
+                sql = np.array([r.score for r in tfs.map_blocks(score, test, backend="sql").collect()])
+                arrow = np.array([r.score for r in tfs.map_blocks(score, test, backend="arrow").collect()])
+        assert len(sql) == test.count() > 500
+        np.testing.assert_allclose(sql, arrow, rtol=1e-12, err_msg=model.__name__)
+        assert np.array_equal(sql > 0.5, arrow > 0.5)
