@@ -9,7 +9,8 @@ from . import dtypes, errors, registry
 from .dtypes import DType, as_dtype, bool_, double, float32, float64, int32, int64
 from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
 from .gradients import gradients
-from .graphdef import GraphDef, import_graph_def
+from .graphdef import GraphDef
+from .importer import import_graph_def
 from .graph import (Graph, NodeDef, Operation, Tensor, control_dependencies, get_default_graph,
                     name_scope, reset_default_graph)
 from .ops.core import constant, group, identity, no_op, placeholder, stop_gradient
@@ -20,9 +21,10 @@ from .ops.joining import concat, stack, unstack
 from .ops.linalg import matmul
 from .ops.reduction import (argmax, argmin, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min,
                             reduce_prod, reduce_sum)
-from .ops.math import (abs, add, add_n, broadcast_like, cast, ceil, cos, div, divide, exp, floor, floordiv,  # noqa: A001
+from .ops.elementwise import broadcast_like, sum_like
+from .ops.math import (abs, add, add_n, cast, ceil, cos, div, divide, exp, floor, floordiv,  # noqa: A001
                        floormod, log, log1p, mod, multiply, negative, pow, realdiv, reciprocal, round, rsqrt, sign,
-                       sin, sqrt, square, squared_difference, subtract, sum_like, truediv)
+                       sin, sqrt, square, squared_difference, subtract, truediv)
 from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, less_equal, logical_and, logical_not,
                           logical_or, logical_xor, maximum, minimum, not_equal, where, where_v2)
 from .ops.nn import sigmoid, tanh
@@ -31,7 +33,8 @@ from . import initializers, layers
 from . import losses, train
 from . import models
 from .models import Sequential
-from .ops._util import convert_to_tensor
+from . import extend
+from .ops.toolkit import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
 from .session import Session
 from .shapes import TensorShape

@@ -20,7 +20,7 @@ from .ops.reduction import argmax, reduce_mean, reduce_sum
 _EPSILON = 1e-7  # Keras' clip for probabilities that have no logits behind them
 
 
-class Head(NamedTuple):
+class LossInputs(NamedTuple):
     """The tensors a loss or metric is built from."""
 
     targets: Tensor
@@ -32,22 +32,22 @@ class Head(NamedTuple):
         return self.logits if self.activation == activation else None
 
 
-def _mse(h: Head) -> Tensor:
+def _mse(h: LossInputs) -> Tensor:
     return losses.mean_squared_error(h.targets, h.outputs)
 
 
-def _mae(h: Head) -> Tensor:
+def _mae(h: LossInputs) -> Tensor:
     return losses.absolute_difference(h.targets, h.outputs)
 
 
-def _binary_crossentropy(h: Head) -> Tensor:
+def _binary_crossentropy(h: LossInputs) -> Tensor:
     logits = h.logits_for("sigmoid")
     if logits is not None:
         return losses.sigmoid_cross_entropy(h.targets, logits)
     return losses.log_loss(h.targets, h.outputs, epsilon=_EPSILON)
 
 
-def _categorical_crossentropy(h: Head) -> Tensor:
+def _categorical_crossentropy(h: LossInputs) -> Tensor:
     logits = h.logits_for("softmax")
     if logits is not None:
         return losses.softmax_cross_entropy(h.targets, logits)
@@ -55,7 +55,7 @@ def _categorical_crossentropy(h: Head) -> Tensor:
     return reduce_mean(-reduce_sum(h.targets * log(p), axis=-1))
 
 
-def _sparse_categorical_crossentropy(h: Head) -> Tensor:
+def _sparse_categorical_crossentropy(h: LossInputs) -> Tensor:
     logits = h.logits_for("softmax")
     if logits is not None:
         return losses.sparse_softmax_cross_entropy(h.targets, logits)
@@ -63,7 +63,7 @@ def _sparse_categorical_crossentropy(h: Head) -> Tensor:
     return _categorical_crossentropy(h._replace(targets=one_hot(h.targets, depth, dtype=h.outputs.dtype)))
 
 
-LOSSES: dict[str, Callable[[Head], Tensor]] = {
+LOSSES: dict[str, Callable[[LossInputs], Tensor]] = {
     "mse": _mse, "mean_squared_error": _mse, "mae": _mae, "mean_absolute_error": _mae,
     "binary_crossentropy": _binary_crossentropy, "categorical_crossentropy": _categorical_crossentropy,
     "sparse_categorical_crossentropy": _sparse_categorical_crossentropy,
@@ -75,9 +75,9 @@ def sparse_targets(loss: str) -> bool:
     return loss == "sparse_categorical_crossentropy"
 
 
-def _accuracy(loss: str) -> Callable[[Head], Tensor]:
+def _accuracy(loss: str) -> Callable[[LossInputs], Tensor]:
     """Keras' choice of accuracy for the loss: class ids, one-hot rows or thresholded probabilities."""
-    def build(h: Head) -> Tensor:
+    def build(h: LossInputs) -> Tensor:
         if sparse_targets(loss):
             hits = equal(argmax(h.outputs, axis=-1), h.targets)
         elif loss == "categorical_crossentropy" or (h.outputs.shape[-1] or 1) > 1:
@@ -88,7 +88,7 @@ def _accuracy(loss: str) -> Callable[[Head], Tensor]:
     return build
 
 
-def metric(name: Any, loss: str) -> Callable[[Head], Tensor]:
+def metric(name: Any, loss: str) -> Callable[[LossInputs], Tensor]:
     """The graph builder of metric `name` for a model compiled with `loss`."""
     if name in ("accuracy", "acc"):
         return _accuracy(loss)
@@ -97,7 +97,7 @@ def metric(name: Any, loss: str) -> Callable[[Head], Tensor]:
     raise ValueError(f"unknown metric {name!r}; known: accuracy, acc, mse, mae")
 
 
-def loss(name: Any) -> Callable[[Head], Tensor]:
+def loss(name: Any) -> Callable[[LossInputs], Tensor]:
     """The graph builder of loss `name`."""
     if not isinstance(name, str) or name not in LOSSES:
         raise ValueError(f"unknown loss {name!r}; known: {', '.join(sorted(LOSSES))}")

@@ -12,9 +12,10 @@ from typing import Any, Optional, Sequence
 
 from .errors import GradientError, ShapeError
 from .graph import Operation, Tensor
-from .ops._util import convert_to_tensor
+from .ops.toolkit import convert_to_tensor
 from .ops.core import constant
-from .ops.math import add, broadcast_like
+from .ops.elementwise import broadcast_like
+from .ops.math import add
 from .registry import NOT_DIFFERENTIABLE
 from .shapes import format_dims, merge
 
@@ -99,7 +100,10 @@ def _op_gradients(op: Operation, out_grads: list[Optional[Tensor]]) -> list[Opti
 def gradients(ys: Any, xs: Any, grad_ys: Any = None, name: str = "gradients") -> list[Optional[Tensor]]:
     """d(sum of ys)/d(x) for each x, as tensors added to the graph.
 
-    >>> dw, db = gradients(loss, [w, b])  # doctest: +SKIP
+    >>> w, b = tf.constant(3.0), tf.constant(1.0)
+    >>> dw, db = gradients(tf.square(w) + 2.0 * b, [w, b])
+    >>> tf.Session().run([dw, db])
+    [np.float32(6.0), np.float32(2.0)]
     """
     ys = [convert_to_tensor(y) for y in _as_list(ys)]
     xs = [convert_to_tensor(x) for x in _as_list(xs)]

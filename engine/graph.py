@@ -12,8 +12,11 @@ import threading
 from typing import Any, Iterator, Optional, Sequence
 
 from . import attrs as attr_kinds
+from .defaults import default_session, graph_stack
 from .dtypes import DType
 from .errors import DTypeError, EngineError, GraphError, ShapeError
+from .node_def import NodeDef
+from .op_types import VARIABLE
 from .registry import OpDef, TensorSpec, get_op
 from .shapes import TensorShape, format_dims
 
@@ -112,41 +115,12 @@ class Tensor(TensorOperators):
 
     def eval(self, feed_dict: Optional[dict] = None, session: Any = None) -> Any:
         """The tensor's value in `session` (default: the current default session)."""
-        from .session import default_session
         return (session or default_session()).run(self, feed_dict)
 
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self.name}' shape={format_dims(self._dims)} dtype={self.dtype.name}>"
 
     __hash__ = object.__hash__
-
-
-class NodeDef:
-    """A readable, TensorFlow-like view of one node: name, op, inputs, attrs."""
-
-    def __init__(self, name: str, op: str, inputs: list[str], attr: dict) -> None:
-        self.name, self.op, self.input, self.attr = name, op, inputs, attr
-
-    def __repr__(self) -> str:
-        lines = [f'name: "{self.name}"', f'op: "{self.op}"']
-        lines += [f'input: "{i}"' for i in self.input]
-        for key, value in sorted(self.attr.items()):
-            lines += ["attr {", f'  key: "{key}"', f"  value {{ {_format_attr(value)} }}", "}"]
-        return "\n".join(lines)
-
-
-def _format_attr(value: Any) -> str:
-    import numpy as np
-    if isinstance(value, DType):
-        return f"type: {value.proto_name}"
-    if isinstance(value, np.ndarray):
-        from .dtypes import from_numpy
-        shown = repr(value.tolist()) if value.size <= 20 else np.array2string(value, threshold=20, separator=", ")
-        return (f"tensor {{ dtype: {from_numpy(value).proto_name} "
-                f"tensor_shape {format_dims(value.shape)} value: {shown} }}")
-    if isinstance(value, tuple) and value and all(d is None or isinstance(d, int) for d in value):
-        return f"list: {list(value)}"
-    return f"{type(value).__name__}: {value!r}"
 
 
 class Operation:
@@ -173,13 +147,17 @@ class Operation:
         return self.attrs[name]
 
     @property
+    def data_inputs(self) -> tuple:
+        """The inputs whose values the kernel reads (a ref input is written, not read)."""
+        return self.inputs[1:] if self.op_def.ref_input else self.inputs
+
+    @property
     def node_def(self) -> NodeDef:
         inputs = [t.name for t in self.inputs] + [f"^{c.name}" for c in self.control_inputs]
         return NodeDef(self.name, self.type, inputs, dict(self.attrs))
 
     def run(self, feed_dict: Optional[dict] = None, session: Any = None) -> None:
         """Run this op in `session` (default: the current default session)."""
-        from .session import default_session
         (session or default_session()).run(self, feed_dict)
 
     def __repr__(self) -> str:
@@ -335,7 +313,7 @@ class Graph:
                 raise TypeError(f"{opdef.type} '{name}': inputs must be Tensors, found {type(t).__name__}")
             if t.graph is not self:
                 raise GraphError(f"{opdef.type} '{name}': input {t.name} belongs to another graph")
-        if opdef.ref_input and (not inputs or inputs[0].op.type != "VariableV2"):
+        if opdef.ref_input and (not inputs or inputs[0].op.type != VARIABLE):
             raise GraphError(f"{opdef.type} '{name}': input 0 must be a variable, "
                              f"found {inputs[0].name if inputs else 'nothing'}")
 
@@ -364,43 +342,42 @@ class Graph:
     # -- defaults ---------------------------------------------------------------
     @contextlib.contextmanager
     def as_default(self) -> Iterator["Graph"]:
-        _stack().append(self)
+        graph_stack().append(self)
         try:
             yield self
         finally:
-            _stack().pop()
+            graph_stack().pop()
 
     def as_graph_def(self, variable_values: Optional[dict] = None):
         """This graph as a GraphDef (the safe wire format); see engine.graphdef."""
-        from .graphdef import graph_to_graph_def
+        # The one late import of the core: exporting needs the variables, which are built from ops.
+        from .exporter import graph_to_graph_def
         return graph_to_graph_def(self, variable_values)
 
     def __repr__(self) -> str:
         return f"<tf.Graph with {len(self._ops)} ops>"
 
 
-_local = threading.local()
 _global_default = Graph()
-
-
-def _stack() -> list[Graph]:
-    if not hasattr(_local, "stack"):
-        _local.stack = []
-    return _local.stack
 
 
 def get_default_graph() -> Graph:
     """The innermost `as_default()` graph, else the global default graph."""
-    stack = _stack()
+    stack = graph_stack()
     return stack[-1] if stack else _global_default
 
 
 def reset_default_graph() -> None:
     """Replace the global default graph with a new, empty one."""
     global _global_default
-    if _stack():
+    if graph_stack():
         raise GraphError("reset_default_graph() called inside a `with graph.as_default():` block")
     _global_default = Graph()
+
+
+def tensor_of(graph: Graph, name: str) -> Tensor:
+    """A tensor by name, accepting `op` for `op:0`."""
+    return graph.get_tensor_by_name(name if ":" in name else f"{name}:0")
 
 
 def name_scope(name: Optional[str]):
@@ -413,5 +390,5 @@ def control_dependencies(control_inputs: Optional[Sequence[Any]]):
     return get_default_graph().control_dependencies(control_inputs)
 
 
-__all__ = ["Graph", "Operation", "Tensor", "NodeDef", "get_default_graph", "reset_default_graph",
+__all__ = ["Graph", "Operation", "Tensor", "NodeDef", "get_default_graph", "reset_default_graph", "tensor_of",
            "name_scope", "control_dependencies", "ShapeError", "DTypeError"]

@@ -5,7 +5,13 @@ values into a self-contained GraphDef: only the nodes the outputs need, each
 variable replaced by a constant holding its current value. That is the form
 in which a graph is shipped to run elsewhere (no state, nothing to initialize).
 
->>> frozen = convert_variables_to_constants(sess, graph.as_graph_def(), ["y"])  # doctest: +SKIP
+>>> with tf.Graph().as_default() as graph:
+...     y = tf.multiply(tf.Variable(2.0, name="w"), tf.placeholder(tf.float32, name="x"), name="y")
+...     sess = tf.Session(graph)
+...     sess.run(tf.global_variables_initializer())
+>>> frozen = convert_variables_to_constants(sess, graph.as_graph_def(), ["y"])
+>>> [(n["name"], n["op"]) for n in frozen.nodes]
+[('w', 'Const'), ('x', 'Placeholder'), ('y', 'Mul')]
 """
 from __future__ import annotations
 
@@ -14,7 +20,8 @@ from typing import Any, Sequence
 from . import attrs as attr_kinds
 from .dtypes import from_numpy
 from .errors import FailedPreconditionError, GraphError
-from .graphdef import GraphDef, _parse_input
+from .graphdef import GraphDef, parse_input
+from .op_types import VARIABLE
 from .registry import get_op
 
 
@@ -35,7 +42,7 @@ def extract_sub_graph(graph_def: GraphDef, dest_nodes: Sequence[str]) -> GraphDe
         if name in keep:
             continue
         keep.add(name)
-        stack.extend(_parse_input(name, text)[1] for text in by_name[name]["inputs"])
+        stack.extend(parse_input(name, text)[1] for text in by_name[name]["inputs"])
     nodes = [node for node in graph_def.nodes if node["name"] in keep]
     variables = [v for v in graph_def.variables
                  if {v["name"], v["initializer"], v["initial_value"].rsplit(":", 1)[0]} <= keep]
@@ -54,7 +61,7 @@ def convert_variables_to_constants(sess: Any, input_graph_def: GraphDef,
     sub = extract_sub_graph(input_graph_def, output_node_names)
     nodes = []
     for node in sub.nodes:
-        if node["op"] == "VariableV2":
+        if node["op"] == VARIABLE:
             node = _as_constant(node, sess)
         elif get_op(node["op"]).stateful:
             raise GraphError(f"cannot freeze {node['op']} '{node['name']}': it changes state; "

@@ -5,7 +5,11 @@ Its variables live under the layer's name scope (`dense/kernel`,
 `dense/bias`; a second Dense in the same graph is `dense_1/...`), and
 calling the layer again reuses them.
 
->>> h = Dense(16, activation="relu", seed=0)(x)  # doctest: +SKIP
+>>> x = tf.placeholder(tf.float32, [None, 3])
+>>> Dense(16, activation="relu", seed=0)(x).shape
+TensorShape((?, 16))
+>>> [v.op.name for v in tf.trainable_variables()]
+['dense/kernel', 'dense/bias']
 """
 from __future__ import annotations
 
@@ -13,11 +17,11 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import initializers
+from . import initializers, nn
 from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
 from .graph import Tensor
-from .ops._util import convert_to_tensor
+from .ops.toolkit import convert_to_tensor
 from .ops.linalg import matmul
 from .variables import Variable
 
@@ -25,7 +29,6 @@ Activation = Callable[[Tensor], Tensor]
 
 
 def _activations() -> dict[str, Optional[Activation]]:
-    from . import nn
     return {"linear": None, "relu": nn.relu, "sigmoid": nn.sigmoid, "tanh": nn.tanh, "softmax": nn.softmax}
 
 

@@ -8,9 +8,14 @@ writes an engine.saved_model directory (GraphDef with variable values and
 a signature) plus `model.json` with the compile settings; `load_model(path)`
 reads them back (validation only: nothing is executed or unpickled).
 
->>> model = Sequential([Dense(16, activation="relu"), Dense(1, activation="sigmoid")], seed=0)  # doctest: +SKIP
->>> model.compile("adam", "binary_crossentropy", metrics=["accuracy"])  # doctest: +SKIP
->>> history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.2)  # doctest: +SKIP
+>>> from engine.layers import Dense
+>>> x = np.random.default_rng(0).normal(size=(64, 2))
+>>> y = (x[:, 0] > 0).astype(np.float64)[:, None]
+>>> model = Sequential([Dense(16, activation="relu"), Dense(1, activation="sigmoid")], seed=0)
+>>> model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+>>> history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.2, verbose=0)
+>>> sorted(history.history)
+['accuracy', 'loss', 'val_accuracy', 'val_loss']
 """
 from __future__ import annotations
 
@@ -23,8 +28,7 @@ import numpy as np
 from . import compile_settings as settings
 from . import dtypes, saved_model
 from .errors import FailedPreconditionError, SavedModelError, ShapeError
-from .graph import Graph, Operation, Tensor
-from .graphdef import tensor_of
+from .graph import Graph, Operation, Tensor, tensor_of
 from .initializers import derived_seed
 from .ops.core import placeholder
 from .session import Session
@@ -99,7 +103,7 @@ class Model:
         loss_name = self.compile_settings["loss"]
         with self.graph.as_default(), self.graph.name_scope("training"):
             targets = placeholder(*self._target_spec(loss_name), name="targets")
-            head = settings.Head(targets, self.outputs, self.logits, self.output_activation)
+            head = settings.LossInputs(targets, self.outputs, self.logits, self.output_activation)
             loss = settings.loss(loss_name)(head)
             metrics = {m: settings.metric(m, loss_name)(head) for m in self.compile_settings["metrics"]}
             train_op = self._optimizer.minimize(loss, var_list=self.weights)

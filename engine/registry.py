@@ -77,7 +77,7 @@ class OpDef:
     batch: Optional[Callable] = None
     stateful: bool = False
     ref_input: bool = False  # input 0 names a variable to write; it is not read as data
-    shape_inputs: tuple = ()  # inputs whose kernel reads only .shape/.dtype (see plan.py)
+    shape_inputs: tuple = ()  # inputs whose kernel reads only .shape/.dtype (see shape_inputs.py)
     defined_at: str = ""
 
     @property
@@ -117,7 +117,9 @@ def register_op(type: str, *, kernel: Callable, infer: Callable, attrs: Optional
     """Add an op type to the registry and return its OpDef.
 
     >>> register_op("Cube", kernel=lambda x: x ** 3, infer=lambda inputs: inputs[0],
-    ...             num_inputs=1, grad=lambda op, g: [3.0 * op.inputs[0] ** 2 * g])  # doctest: +SKIP
+    ...             num_inputs=1, grad=lambda op, g: [3.0 * op.inputs[0] ** 2 * g])
+    OpDef(type='Cube', ...)
+    >>> unregister_op("Cube")
     """
     if type in _REGISTRY:
         raise RegistryError(f"op type {type!r} is already registered at {_REGISTRY[type].defined_at}; "

@@ -10,8 +10,13 @@ behind to be scored anywhere else with nothing but numpy and this engine::
       graph_def.json     the GraphDef (engine.graphdef): nodes, variables and
                          their values as dtype + shape + raw little-endian bytes
 
->>> save("model_dir", sess, inputs={"x": x}, outputs={"y": y})   # doctest: +SKIP
->>> load("model_dir").predict({"x": data})["y"]                  # doctest: +SKIP
+>>> import tempfile
+>>> model_dir = tempfile.mkdtemp()
+>>> x = tf.placeholder(tf.float64, [None], name="x")
+>>> y = tf.multiply(x, 2.0, name="y")
+>>> save(model_dir, tf.get_default_graph(), inputs={"x": x}, outputs={"y": y}, overwrite=True)
+>>> load(model_dir).predict({"x": np.array([1.0, 2.0])})["y"]
+array([2., 4.])
 
 Loading checks the digest, then validates and rebuilds the graph; it
 executes nothing and unpickles nothing. A file changed after saving fails the
@@ -31,10 +36,11 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from . import dtypes, graphdef
+from . import dtypes, graphdef, importer
 from .dtypes import DType
 from .errors import EngineError, FeedError, GraphError, SavedModelError
-from .graph import Graph, Tensor
+from .graph import Graph, Tensor, tensor_of
+from .op_types import PLACEHOLDER, VARIABLE
 from .session import Session
 from .shapes import Dims, format_dims
 
@@ -77,10 +83,10 @@ def _infos(graph: Graph, named: Mapping[str, Any], role: str) -> dict[str, Tenso
     for name, item in named.items():
         if not isinstance(name, str) or not name:
             raise GraphError(f"signature {role} names are non-empty strings, found {name!r}")
-        t = graphdef.tensor_of(graph, item) if isinstance(item, str) else graph.as_graph_element(item)
+        t = tensor_of(graph, item) if isinstance(item, str) else graph.as_graph_element(item)
         if not isinstance(t, Tensor):
             raise GraphError(f"signature {role} {name!r} must be a tensor, found operation '{t.name}'")
-        if role == "input" and t.op.type != "Placeholder":
+        if role == "input" and t.op.type != PLACEHOLDER:
             raise GraphError(f"signature input {name!r} must be a placeholder, '{t.name}' is a {t.op.type}")
         infos[name] = TensorInfo(t.name, t.dtype, t._dims)
     return infos
@@ -102,7 +108,12 @@ def save(path: str, session: Session | Graph, inputs: Mapping[str, Any], outputs
     A Graph without variables may stand for its session. Refuses to replace
     an existing saved model unless `overwrite`.
 
-    >>> save("model_dir", sess, inputs={"x": x}, outputs={"y": y})   # doctest: +SKIP
+    >>> import tempfile
+    >>> w = tf.Variable(np.ones(2), name="w")
+    >>> x = tf.placeholder(tf.float64, [None, 2], name="x")
+    >>> with tf.Session() as sess:
+    ...     sess.run(tf.global_variables_initializer())
+    ...     save(tempfile.mkdtemp(), sess, inputs={"x": x}, outputs={"y": tf.reduce_sum(x * w, 1)})
     """
     graph, values = _graph_and_values(session)
     docs = documents(graph.as_graph_def(values), signature(graph, inputs, outputs))
@@ -118,7 +129,7 @@ def _graph_and_values(source: Session | Graph) -> tuple[Graph, dict]:
     if isinstance(source, Session):
         return source.graph, source.export_variables()
     if isinstance(source, Graph):
-        if any(op.type == "VariableV2" for op in source.get_operations()):
+        if any(op.type == VARIABLE for op in source.get_operations()):
             raise GraphError("the graph has variables, whose values live in a Session: pass the Session")
         return source, {}
     raise TypeError(f"save needs a Session (or a Graph without variables), found {type(source).__name__}")
@@ -133,8 +144,12 @@ class SavedModel:
     def predict(self, inputs: Mapping[str, Any], outputs: Optional[Sequence[str]] = None) -> dict[str, np.ndarray]:
         """The outputs (all, or those named) for numpy inputs given by signature name.
 
-        >>> model.predict({"x": np.ones((2, 3))})   # doctest: +SKIP
-        {'y': array([...])}
+        >>> import tempfile
+        >>> model_dir = tempfile.mkdtemp()
+        >>> x = tf.placeholder(tf.float64, [None, 3], name="x")
+        >>> save(model_dir, tf.get_default_graph(), inputs={"x": x}, outputs={"y": tf.reduce_sum(x, 1)})
+        >>> load(model_dir).predict({"x": np.ones((2, 3))})
+        {'y': array([3., 3.])}
         """
         sig = self.signature
         unknown = sorted(set(inputs) - set(sig.inputs))
@@ -171,7 +186,7 @@ def from_documents(read: Callable[[str], str], where: str) -> SavedModel:
                               "after saving; save the model again")
     try:
         graph_def = graphdef.GraphDef.from_json(text)
-        graph, session = graphdef.load(graph_def)
+        graph, session = importer.load(graph_def)
     except EngineError as e:
         raise SavedModelError(f"{where}/{GRAPH_DEF}: {e}") from None
     where = f"{where}/{MANIFEST}"

@@ -8,13 +8,14 @@ its feeds and executes.
 from __future__ import annotations
 
 import contextlib
-import threading
 from typing import Any, Iterator, Optional
 
 import numpy as np
 
+from .defaults import session_stack
 from .errors import FailedPreconditionError, FeedError, FetchError, GraphError
 from .graph import Graph, Tensor, get_default_graph
+from .op_types import VARIABLE
 from .plan import Plan, compile_plan  # noqa: F401  (Plan: part of this module's interface)
 from .shapes import format_dims, is_compatible
 
@@ -55,9 +56,12 @@ class _FetchMapper:
 class Session:
     """Runs ops of one graph and holds that graph's variable values.
 
-    >>> with Session() as sess:  # doctest: +SKIP
-    ...     sess.run(global_variables_initializer())
-    ...     sess.run(loss, {x: data})
+    >>> x = tf.placeholder(tf.float64, [None], name="x")
+    >>> loss = tf.reduce_sum(tf.Variable(2.0, dtype=tf.float64) * x)
+    >>> with Session() as sess:
+    ...     sess.run(tf.global_variables_initializer())
+    ...     sess.run(loss, {x: [1.0, 2.0]})
+    np.float64(6.0)
     """
 
     def __init__(self, graph: Optional[Graph] = None) -> None:
@@ -130,7 +134,7 @@ class Session:
         """Set variable values by name, checked against the variables' dtype and shape."""
         for name, value in values.items():
             op = self.graph.get_operation_by_name(name)
-            if op.type != "VariableV2":
+            if op.type != VARIABLE:
                 raise GraphError(f"'{name}' is a {op.type}, not a variable")
             self.variables[name] = np.array(_check_feed(op.outputs[0], value), copy=True)  # the session owns it
 
@@ -141,24 +145,24 @@ class Session:
         self._feed_keys.clear()
 
     def __enter__(self) -> "Session":
-        _session_stack().append(self)
+        session_stack().append(self)
         self._graph_ctx = self.graph.as_default()
         self._graph_ctx.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self._graph_ctx.__exit__(*exc)
-        _session_stack().pop()
+        session_stack().pop()
         self.close()
 
     @contextlib.contextmanager
     def as_default(self) -> Iterator["Session"]:
-        _session_stack().append(self)
+        session_stack().append(self)
         try:
             with self.graph.as_default():
                 yield self
         finally:
-            _session_stack().pop()
+            session_stack().pop()
 
 
 def _check_feed(t: Tensor, value: Any, batched: bool = False) -> np.ndarray:
@@ -196,20 +200,3 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
         raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name} "
                         "without changing it; convert it explicitly")
     return converted
-
-
-_sessions = threading.local()
-
-
-def _session_stack() -> list:
-    if not hasattr(_sessions, "stack"):
-        _sessions.stack = []
-    return _sessions.stack
-
-
-def default_session() -> Session:
-    """The innermost `with Session():` session; error if there is none."""
-    stack = _session_stack()
-    if not stack:
-        raise FailedPreconditionError("no default session: use `with Session() as sess:` or pass session=")
-    return stack[-1]

@@ -173,8 +173,3 @@ class TensorShape:
 def unknown_dims(rank: int) -> tuple:
     """A rank-`rank` shape of unknown dims."""
     return (None,) * rank
-
-
-def iter_known(dims: Iterable) -> Iterator[int]:
-    """The known dims of a shape."""
-    return (d for d in dims if d is not None)

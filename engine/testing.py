@@ -1,20 +1,23 @@
 """Public test helpers: check an op's gradient against finite differences.
 
 >>> from engine.testing import check_grads
->>> check_grads(lambda x, y: x * y, [np.ones(3), np.arange(3.0)])  # doctest: +SKIP
+>>> check_grads(lambda x, y: x * y, [np.ones(3), np.arange(3.0)])
+>>> check_op(tf.sin, [np.linspace(0.0, 1.0, 4)], np.sin)
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+import itertools
+from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from .dtypes import float64
 from .gradients import gradients
 from .graph import Graph, Tensor
-from .ops._util import convert_to_tensor
+from .ops.toolkit import convert_to_tensor
 from .ops.core import constant, placeholder
-from .ops.math import multiply, sum_like
+from .ops.elementwise import sum_like
+from .ops.math import multiply
 from .session import Session
 
 
@@ -99,8 +102,8 @@ def check_op(build: Callable[..., Tensor], args: Sequence[np.ndarray], reference
     Checks the values, that the result's dtype is the statically inferred one
     and its shape fits the static shape, the gradients (float inputs, when
     `grad`) and the batching rules (when `batch`): the graph written for one
-    row, run with every argument batched and with only the first one batched,
-    must equal the reference row by row.
+    row, run with every non-empty subset of its arguments batched (the
+    others constants), must equal the reference row by row.
     """
     args = [np.asarray(a) for a in args]
     graph = Graph()
@@ -117,26 +120,67 @@ def check_op(build: Callable[..., Tensor], args: Sequence[np.ndarray], reference
     if want.dtype.kind != "O" and got.dtype.kind != want.dtype.kind:
         raise AssertionError(f"{y.op.type}: dtype kind {got.dtype} differs from numpy's {want.dtype}")
     if batch:
-        rows = _row_variants(args, np.random.default_rng(seed), 3)
-        for n_batched in sorted({len(args), 1}) if args else ():
-            fixed = list(args[n_batched:])
-            expected = np.stack([np.asarray(reference(*(r[:n_batched] + fixed))) for r in rows])
-            batched = [np.stack([r[i] for r in rows]) for i in range(n_batched)]
-            np.testing.assert_allclose(_run_rows(build, args, n_batched, batched), expected, rtol=rtol, atol=atol,
-                                       err_msg=f"{y.op.type}: batching rule differs from a loop over rows "
-                                               f"({n_batched} of {len(args)} inputs batched)")
+        _check_batching(build, args, reference, y.op.type, rtol, atol, seed)
     if grad and y.dtype.is_floating and any(a.dtype.kind == "f" for a in args):
         check_grads(build, args, order=grad_order, seed=seed)
 
 
-def _run_rows(build: Callable[..., Tensor], args: Sequence[np.ndarray], n_batched: int,
-              batched: list[np.ndarray]) -> np.ndarray:
-    """Run the row graph over `batched` values for the first args; the rest are constants."""
+def _check_batching(build: Callable[..., Tensor], args: Sequence[np.ndarray], reference: Callable[..., np.ndarray],
+                    op_type: str, rtol: float, atol: float, seed: int) -> None:
+    """The row graph run over stacked rows, for every non-empty subset of batched arguments,
+    equals the reference row by row (the other arguments stay constants)."""
+    rows = _row_variants(args, np.random.default_rng(seed), 3)
+    for batched in itertools.product((False, True), repeat=len(args)):
+        if not any(batched):
+            continue
+        expected = np.stack([np.asarray(reference(*[r[i] if b else a for i, (a, b) in enumerate(zip(args, batched))]))
+                             for r in rows])
+        values = [np.stack([r[i] for r in rows]) for i, b in enumerate(batched) if b]
+        which = [i for i, b in enumerate(batched) if b]
+        np.testing.assert_allclose(_run_rows(build, args, batched, values), expected, rtol=rtol, atol=atol,
+                                   err_msg=f"{op_type}: batching rule differs from a loop over rows "
+                                           f"(arguments {which} of {len(args)} batched)")
+
+
+def _run_rows(build: Callable[..., Tensor], args: Sequence[np.ndarray], batched: Sequence[bool],
+              values: list[np.ndarray]) -> np.ndarray:
+    """Run the row graph over `values` for the batched args; the other args are constants."""
     graph = Graph()
     with graph.as_default():
-        xs = [placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(args[:n_batched])]
-        y = convert_to_tensor(build(*xs, *[constant(a) for a in args[n_batched:]]))
-    return Session(graph).run_batched(y, dict(zip(xs, batched)))
+        xs = {i: placeholder(a.dtype, a.shape, name=f"arg{i}") for i, a in enumerate(args) if batched[i]}
+        y = convert_to_tensor(build(*[xs[i] if i in xs else constant(a) for i, a in enumerate(args)]))
+    return Session(graph).run_batched(y, dict(zip(xs.values(), values)))
+
+
+# -- op test tables ------------------------------------------------------------------------
+class OpCase(NamedTuple):
+    """One row of an op test table: `check_op(build, args, reference, **options)`, named `id`."""
+
+    id: str
+    build: Callable[..., Tensor]
+    args: Sequence[np.ndarray]
+    reference: Callable[..., np.ndarray]
+    options: dict
+
+
+def case(id: str, build: Callable[..., Tensor], args: Sequence[np.ndarray], reference: Callable[..., np.ndarray],
+         **options: Any) -> OpCase:
+    """A row of an op test table; `options` go to `check_op` (grad=False, grad_order=2, rtol=...)."""
+    return OpCase(id, build, args, reference, options)
+
+
+def op_test(cases: Sequence[OpCase]) -> Callable[[OpCase], None]:
+    """A pytest test running `check_op` on every case of the table, one test id per case.
+
+    In a test module: `test_op_matches_numpy = op_test(CASES)`. (pytest is
+    imported only here, so the engine itself never needs it.)
+    """
+    import pytest
+
+    @pytest.mark.parametrize("case", cases, ids=[c.id for c in cases])
+    def test_op_matches_numpy(case: OpCase) -> None:
+        check_op(case.build, case.args, case.reference, **case.options)
+    return test_op_matches_numpy
 
 
 def value_and_grad(build: Callable[[Tensor], Tensor], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

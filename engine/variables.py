@@ -3,7 +3,9 @@
 `Variable(initial_value)` adds a `VariableV2` op (the value), the ops that
 compute the initial value (`name/initial_value`) and an `Assign`
 (`name/Assign`, the initializer). Variables are listed in the graph's
-`variables` and `trainable_variables` collections.
+`variables` and `trainable_variables` collections, and this module writes
+and reads their section of a GraphDef (`graph_def_entries`,
+`restore_variables`).
 """
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ from typing import Any, Optional
 import numpy as np
 
 from . import dtypes
-from .errors import GraphError
+from .defaults import default_session
+from .errors import GraphDefError, GraphError
 from .graph import Graph, Operation, Tensor, TensorOperators, get_default_graph
-from .ops._util import convert_to_tensor, make
+from .op_types import ASSIGN, VARIABLE
 from .ops.core import group
+from .ops.toolkit import convert_to_tensor, make
 from .shapes import as_dims
 
 GLOBAL_VARIABLES = "variables"
@@ -25,7 +29,9 @@ TRAINABLE_VARIABLES = "trainable_variables"
 class Variable(TensorOperators):
     """A named, stateful tensor; use it wherever a Tensor is expected.
 
-    >>> w = Variable(np.zeros((3, 1)), name="w")  # doctest: +SKIP
+    >>> with Graph().as_default():
+    ...     Variable(np.zeros((3, 1)), name="w")
+    <tf.Variable 'w:0' shape=(3, 1) dtype=float64>
     """
 
     def __init__(self, initial_value: Any = None, trainable: bool = True, name: Optional[str] = None,
@@ -50,10 +56,10 @@ class Variable(TensorOperators):
             if static is None or any(d is None for d in static):
                 raise GraphError(f"Variable '{var_name}': the initial value needs a fully known shape, "
                                  f"found {init.shape}; pass shape=")
-            self._op = graph.create_op("VariableV2", [], {"dtype": init.dtype, "shape": static},
+            self._op = graph.create_op(VARIABLE, [], {"dtype": init.dtype, "shape": static},
                                        name=var_name, exact_name=True)
             self._initial_value = init
-            self._initializer_op = make("Assign", [self._op.outputs[0], init], "Assign").op
+            self._initializer_op = make(ASSIGN, [self._op.outputs[0], init], ASSIGN).op
         self.trainable = trainable
         graph.add_to_collection(GLOBAL_VARIABLES, self)
         if trainable:
@@ -101,7 +107,7 @@ class Variable(TensorOperators):
 
     # -- state -----------------------------------------------------------------------
     def assign(self, value: Any, name: Optional[str] = None) -> Tensor:
-        return self._update("Assign", value, name)
+        return self._update(ASSIGN, value, name)
 
     def assign_add(self, delta: Any, name: Optional[str] = None) -> Tensor:
         return self._update("AssignAdd", delta, name)
@@ -118,7 +124,6 @@ class Variable(TensorOperators):
 
     def load(self, value: Any, session: Any = None) -> None:
         """Set the value in `session` (default session) without adding ops."""
-        from .session import default_session
         (session or default_session()).load_variables({self._op.name: value})
 
     def __repr__(self) -> str:
@@ -156,3 +161,28 @@ def assign_add(ref: Variable, delta: Any, name: Optional[str] = None) -> Tensor:
 def assign_sub(ref: Variable, delta: Any, name: Optional[str] = None) -> Tensor:
     return ref.assign_sub(delta, name)
 
+
+
+# -- the variables' section of a GraphDef --------------------------------------------------
+def graph_def_entries(graph: Graph) -> list[dict]:
+    """The GraphDef entries of the graph's variables: op names of value, initializer, initial value."""
+    trainable = set(trainable_variables(graph))
+    return [{"name": v.op.name, "initializer": v.initializer.name, "initial_value": v.initial_value.name,
+             "trainable": v in trainable} for v in global_variables(graph)]
+
+
+def restore_variables(entries: list[dict], graph: Graph, built: dict[str, Operation]) -> None:
+    """Rebuild the Variables of GraphDef `entries` from the imported ops `built` (by GraphDef name)."""
+    for entry in entries:
+        try:
+            op = built[entry["name"]]
+            init = built[entry["initializer"]]
+            value = built[entry["initial_value"].rsplit(":", 1)[0]].outputs[0]
+        except (KeyError, AttributeError):
+            raise GraphDefError(f"variable '{entry.get('name')}': its ops are missing from the GraphDef") from None
+        if op.type != VARIABLE or init.type != ASSIGN or init.inputs[0].op is not op:
+            raise GraphDefError(f"variable '{entry['name']}': expected a VariableV2 op with its Assign initializer")
+        var = Variable(_op=op, _initializer=init, _initial_value=value, trainable=bool(entry["trainable"]))
+        graph.add_to_collection(GLOBAL_VARIABLES, var)
+        if var.trainable:
+            graph.add_to_collection(TRAINABLE_VARIABLES, var)

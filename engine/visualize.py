@@ -6,21 +6,22 @@ tensor's dtype and static shape, dotted edges for control dependencies.
 Paste the output into a Markdown file (GitHub renders ```mermaid blocks),
 https://mermaid.live, or `dot -Tsvg`.
 
->>> print(to_mermaid(graph))        # doctest: +SKIP
+>>> x = tf.placeholder(tf.float64, [None], name="x")
+>>> print(to_mermaid(tf.get_default_graph()))
 flowchart TD
     n0(["x<br/>Placeholder"])
-    ...
 """
 from __future__ import annotations
 
 from typing import NamedTuple, Optional, Sequence
 
 from .graph import Graph, Operation, get_default_graph
+from .op_types import PLACEHOLDER, VARIABLE
 from .shapes import format_dims
 
 # Node shapes by op type: Mermaid's (open, close) brackets and DOT's shape.
-_MERMAID_SHAPES = {"Placeholder": ('(["', '"])'), "VariableV2": ('[("', '")]'), "Const": ('{{"', '"}}')}
-_DOT_SHAPES = {"Placeholder": "parallelogram", "VariableV2": "cylinder", "Const": "hexagon"}
+_MERMAID_SHAPES = {PLACEHOLDER: ('(["', '"])'), VARIABLE: ('[("', '")]'), "Const": ('{{"', '"}}')}
+_DOT_SHAPES = {PLACEHOLDER: "parallelogram", VARIABLE: "cylinder", "Const": "hexagon"}
 _DOT_NEWLINE = "\\n"  # a line break inside a DOT label is the two characters \ and n
 
 
@@ -52,7 +53,13 @@ def to_mermaid(graph: Optional[Graph] = None, ops: Optional[Sequence[Operation]]
                direction: str = "TD") -> str:
     """The graph (default: the default graph), or only `ops` of it, as a Mermaid flowchart.
 
-    >>> print(to_mermaid(ops=[x.op, y.op]))     # doctest: +SKIP
+    >>> x = tf.placeholder(tf.float64, [None], name="x")
+    >>> y = tf.square(x, name="y")
+    >>> print(to_mermaid(ops=[x.op, y.op]))
+    flowchart TD
+        n0(["x<br/>Placeholder"])
+        n1["y<br/>Square"]
+        n0 -->|"float64 (?,)"| n1
     """
     ops, edges = _layout(graph, ops)
     lines = [f"flowchart {direction}"]
@@ -68,7 +75,11 @@ def to_mermaid(graph: Optional[Graph] = None, ops: Optional[Sequence[Operation]]
 def to_dot(graph: Optional[Graph] = None, ops: Optional[Sequence[Operation]] = None) -> str:
     """The graph (default: the default graph), or only `ops` of it, as a Graphviz DOT digraph.
 
-    >>> print(to_dot(graph))            # doctest: +SKIP
+    >>> x = tf.placeholder(tf.float64, [None], name="x")
+    >>> print(to_dot(tf.get_default_graph()))
+    digraph {
+    ...
+    }
     """
     ops, edges = _layout(graph, ops)
     lines = ["digraph {", "    node [shape=box];"]

@@ -23,7 +23,7 @@ import _common
 import engine as tf
 import huber_op
 import tensorframes as tfs
-from engine.testing import check_grads
+from engine.extend import check_grads
 from huber_op import huber
 
 TRUE_W, TRUE_B, DELTA = 2.0, 1.0, 1.0

@@ -60,11 +60,10 @@ for tensorframes. Errors found in the schema are raised before any job; see
 :mod:`tensorframes.errors`.
 """
 
-from tensorframes.frames import append_shape
 from tensorframes.map_ops import map_blocks, map_rows
 from tensorframes.placeholders import block, row
 from tensorframes.reduce_ops import aggregate, reduce_blocks, reduce_rows
-from tensorframes.schema import analyze, print_schema
+from tensorframes.schema import analyze, append_shape, print_schema
 from tensorframes.spark import get_spark
 from tensorframes.sql import explain
 from tensorframes.training import TrainResult, train

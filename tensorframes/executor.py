@@ -4,7 +4,7 @@ Plain Python over pyarrow and numpy (no pyspark), so every function here is
 unit-testable without Spark; the Spark side only wraps them in ``arrow_udf``,
 ``mapInArrow`` and ``applyInArrow``.
 
-The frozen graph is loaded once per Python worker process: :func:`runner`
+The frozen graph is loaded once per Python worker process: :data:`runner`
 caches loaded programs by the SHA-256 of their GraphDef, and Spark reuses its
 Python workers across tasks (``spark.python.worker.reuse``, on by default), so
 later tasks and jobs with the same graph skip the load. Each batch then costs
@@ -14,26 +14,24 @@ numpy -> Arrow conversion per output.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Callable, Iterator, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
 
-from engine import graphdef
+from engine import importer
 from tensorframes.arrow_convert import to_arrow, to_numpy
 from tensorframes.column_spec import ColumnSpec
 from tensorframes.errors import EmptyReductionError, FetchShapeError
 from tensorframes.program import Program
-
-_CACHE_SIZE = 8
+from tensorframes.program_cache import ProgramCache
 
 
 class Runner:
     """A loaded program: its session, fed placeholders and fetched tensors."""
 
     def __init__(self, program: Program) -> None:
-        graph, self.session = graphdef.load(program.graph_def)
+        graph, self.session = importer.load(program.graph_def)
         self.rows = program.rows
         self.feeds = [graph.get_tensor_by_name(f.placeholder) for f in program.feeds]
         self.fetches = [graph.get_tensor_by_name(o.tensor) for o in program.outputs]
@@ -61,19 +59,8 @@ class Runner:
         return [b[0] for b in blocks]
 
 
-_runners: OrderedDict[str, Runner] = OrderedDict()
-
-
-def runner(program: Program) -> Runner:
-    """The loaded program, from this process's cache when it ran here before."""
-    loaded = _runners.get(program.key)
-    if loaded is None:
-        loaded = _runners[program.key] = Runner(program)
-        if len(_runners) > _CACHE_SIZE:
-            _runners.popitem(last=False)
-    else:
-        _runners.move_to_end(program.key)
-    return loaded
+#: The loaded program, from this process's cache when it ran here before.
+runner: ProgramCache[Program, Runner] = ProgramCache(Runner, size=8)
 
 
 # -- map -----------------------------------------------------------------------------------

@@ -6,25 +6,24 @@ placeholders and programs are built and validated the same way for both. A
 pandas frame is also turned into Arrow arrays here, for the local path that
 runs the executor without Spark.
 
->>> columns_of(pd.DataFrame({"x": [1.0, 2.0]})).spec("x")  # doctest: +SKIP
+>>> columns_of(pd.DataFrame({"x": [1.0, 2.0]})).spec("x")
 ColumnSpec(name='x', dtype=dtype('float64'), cell_shape=(), kind='scalar')
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame
 
 from tensorframes.arrow_convert import to_arrow
 from tensorframes.column_spec import ColumnSpec, check_dtype
 from tensorframes.errors import (ColumnNotFoundError, NullValueError, ShapeMismatchError,
                                  UnsupportedColumnTypeError)
-from tensorframes.schema import column_spec, with_shape_metadata
+from tensorframes.schema import column_spec
 
 
 class SparkColumns:
@@ -93,11 +92,6 @@ class PandasColumns:
                                      name) from None
 
 
-def column_ref(name: str) -> Column:
-    """The top-level column ``name``, even if it holds dots or backticks."""
-    return F.col("`" + name.replace("`", "``") + "`")
-
-
 def columns_of(df: Any) -> SparkColumns | PandasColumns:
     """The :class:`Columns` of a Spark or pandas DataFrame."""
     if isinstance(df, DataFrame):
@@ -105,23 +99,3 @@ def columns_of(df: Any) -> SparkColumns | PandasColumns:
     if isinstance(df, pd.DataFrame):
         return PandasColumns(df)
     raise TypeError(f"expected a Spark or pandas DataFrame, found {type(df).__name__}")
-
-
-def append_shape(df: DataFrame, col: str | Column, shape: Sequence[int | None]) -> DataFrame:
-    """Record the shape of array column ``col`` in its metadata, without a scan.
-
-    ``shape`` is the block shape, with the leading row dimension (``[None, 2]``,
-    as in TensorFrames), or the cell shape (``[2]``); -1 or None marks an
-    unknown dimension. You vouch for it: cells that differ fail when read.
-
-    >>> df2 = tfs.append_shape(df, "y", [None, 2])    # doctest: +SKIP
-    """
-    name = col if isinstance(col, str) else df.select(col).columns[0]
-    dims = [None if d is None or d == -1 else d for d in shape]
-    rank = column_spec(df.schema, name).rank
-    if len(dims) == rank + 1:
-        if dims[0] is not None:
-            raise ShapeMismatchError(f"append_shape: the leading dimension of {shape} counts the rows of a "
-                                     "block and must be None or -1", name)
-        dims = dims[1:]
-    return with_shape_metadata(df, name, tuple(dims))

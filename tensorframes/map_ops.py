@@ -25,9 +25,10 @@ import engine as tf
 from tensorframes import executor
 from tensorframes.arrow_convert import to_numpy
 from tensorframes.errors import ProgramError
-from tensorframes.frames import PandasColumns, column_ref, columns_of
-from tensorframes.program import Output, Program, compile_map
-from tensorframes.schema import shape_metadata, spark_type
+from tensorframes.frames import PandasColumns, columns_of
+from tensorframes.program import Program, compile_map
+from tensorframes.schema import output_field
+from tensorframes.spark_columns import column_ref, fed_columns
 from tensorframes.sql import backend as sql_backend
 
 
@@ -46,8 +47,10 @@ def map_blocks(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | 
     ``backend``: "auto" (default: Spark SQL expressions when every op has a
     SQL rule, else Arrow), "sql" or "arrow" (see :mod:`tensorframes.sql`).
 
-    >>> x = tfs.block(df, "x")                     # doctest: +SKIP
+    >>> x = tfs.block(df, "x")
     >>> df2 = tfs.map_blocks(tf.add(x, 3.0, name="z"), df)
+    >>> [r.z for r in df2.collect()]
+    [4.0, 5.0, 6.0, 7.0]
     """
     program = compile_map(fetches, columns_of(df), feed_dict, rows=False, trim=trim, session=session)
     return _run(program, df, trim, backend, "map_blocks")
@@ -61,8 +64,10 @@ def map_rows(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | No
     graph runs vectorized over whole batches through the ops' batching
     rules, not row by row. Bindings, variables and ``backend`` as in :func:`map_blocks`.
 
-    >>> x = tfs.row(df, "x")                       # doctest: +SKIP
+    >>> x = tfs.row(df, "x")
     >>> df2 = tfs.map_rows(tf.multiply(x, x, name="x2"), df)
+    >>> [r.x2 for r in df2.collect()]
+    [1.0, 4.0, 9.0, 16.0]
     """
     program = compile_map(fetches, columns_of(df), feed_dict, rows=True, session=session)
     return _run(program, df, False, backend, "map_rows")
@@ -78,20 +83,15 @@ def _run(program: Program, df: DataFrame | pd.DataFrame, trim: bool, backend: st
     if choice.translation is not None:
         return sql_backend.map_sql(choice.translation, df, trim)
     if trim:
-        schema = T.StructType([_field(o) for o in program.outputs])
-        return fed_columns(df, program).mapInArrow(partial(executor.map_batches, program), schema)
+        schema = T.StructType([output_field(o.spec) for o in program.outputs])
+        frame, reader = fed_columns(df, program)
+        return frame.mapInArrow(partial(executor.map_batches, reader), schema)
     return _append(program, df)
-
-
-def _field(output: Output) -> T.StructField:
-    spec = output.spec
-    return T.StructField(spec.name, spark_type(spec.dtype, spec.rank), nullable=False,
-                         metadata=shape_metadata(spec.cell_shape, spec.dtype))
 
 
 def _append(program: Program, df: DataFrame) -> DataFrame:
     """``df`` plus the outputs, computed by one Arrow UDF over the fed columns only."""
-    fields = [_field(o) for o in program.outputs]
+    fields = [output_field(o.spec) for o in program.outputs]
     return_type = fields[0].dataType if len(fields) == 1 else \
         T.StructType([T.StructField(f"_{i}", f.dataType, False) for i, f in enumerate(fields)])
     udf = arrow_udf(executor.arrow_udf_function(program), return_type)
@@ -103,12 +103,6 @@ def _append(program: Program, df: DataFrame) -> DataFrame:
     return wide.select(*[column_ref(c) for c in df.columns],
                        *[F.col(packed).getField(f"_{i}").alias(f.name, metadata=f.metadata)
                          for i, f in enumerate(fields)])
-
-
-def fed_columns(df: DataFrame, program: Program) -> DataFrame:
-    """Only the columns the program reads, so that no other column travels to Python."""
-    names = list(dict.fromkeys(f.column for f in program.feeds))
-    return df.select(*[column_ref(n) for n in names]) if names else df
 
 
 def _unused_name(names: list[str]) -> str:

@@ -18,7 +18,7 @@ def block(df: Any, col: str, tf_name: str | None = None) -> tf.Tensor:
 
     Named ``tf_name``, else after the column, so map_blocks feeds it by name.
 
-    >>> x = tfs.block(df, "y")        # doctest: +SKIP  (y: array double[?,2])
+    >>> x = tfs.block(df, "y")  # df.y: array double[?,2]
     >>> x.shape
     TensorShape((?, 2))
     """
@@ -29,7 +29,7 @@ def block(df: Any, col: str, tf_name: str | None = None) -> tf.Tensor:
 def row(df: Any, col: str, tf_name: str | None = None) -> tf.Tensor:
     """A placeholder for one cell of column ``col`` (its shape is the cell shape).
 
-    >>> x = tfs.row(df, "y")          # doctest: +SKIP
+    >>> x = tfs.row(df, "y")
     >>> x.shape
     TensorShape((2,))
     """

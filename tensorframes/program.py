@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 import engine as tf
+from engine.defaults import default_session
 from engine.errors import FailedPreconditionError, GraphError
 from engine.graph_util import convert_variables_to_constants
-from engine.session import default_session
+from engine.op_types import PLACEHOLDER, VARIABLE
 from engine.shapes import format_dims
 from tensorframes.column_spec import DTYPE_NAMES, ColumnSpec, format_shape
 from tensorframes.errors import (FetchShapeError, OutputNameError, PlaceholderShapeError, PlaceholderTypeError,
@@ -179,7 +180,7 @@ def _needed_ops(tensors: Sequence[tf.Tensor]) -> list[tf.Operation]:
 
 
 def _placeholders(tensors: Sequence[tf.Tensor]) -> list[tf.Operation]:
-    return [op for op in _needed_ops(tensors) if op.type == "Placeholder"]
+    return [op for op in _needed_ops(tensors) if op.type == PLACEHOLDER]
 
 
 def _bindings(tensors: Sequence[tf.Tensor], feed_dict: Mapping | None) -> dict[tf.Operation, str]:
@@ -188,7 +189,7 @@ def _bindings(tensors: Sequence[tf.Tensor], feed_dict: Mapping | None) -> dict[t
     bound = {}
     for key, column in (feed_dict or {}).items():
         tensor = _tensor(graph, key.name if isinstance(key, tf.Tensor) else key)
-        if tensor.op.type != "Placeholder":
+        if tensor.op.type != PLACEHOLDER:
             raise ProgramError(f"feed_dict key '{tensor.name}' is a {tensor.op.type}, not a placeholder; "
                                "feed_dict binds placeholders to column names")
         if not isinstance(column, str):
@@ -303,7 +304,7 @@ def _placeholder(graph: tf.Graph, item: Any, op: str, fetch: tf.Tensor) -> tf.Op
             f"{op}: fetch '{fetch.name}' needs the placeholder {item!r} for its partial results, and the "
             f"graph has none; create tf.placeholder(..., name={item!r}) or pass inputs={{fetch: placeholder}}"
         ) from None
-    if tensor.op.type != "Placeholder":
+    if tensor.op.type != PLACEHOLDER:
         raise ProgramError(f"{op}: the input of fetch '{fetch.name}' must be a placeholder, "
                            f"'{tensor.name}' is a {tensor.op.type}")
     return tensor.op
@@ -328,29 +329,28 @@ def _program(tensors: Sequence[tf.Tensor], feeds: tuple[Feed, ...], outputs: tup
     graph = tensors[0].graph
     sources = [t.op.name for t in tensors] + [f.placeholder.split(":")[0] for f in feeds]
     sources += [name.split(":")[0] for o in outputs for name in o.inputs]
-    variables = [op.name for op in _needed_ops(tensors) if op.type == "VariableV2"]
+    variables = [op.name for op in _needed_ops(tensors) if op.type == VARIABLE]
+    if session is not None and session.graph is not graph:
+        raise ProgramError("session= runs another graph than the one the fetches belong to")
+    session = session_for(graph, session)
+    if session is None and variables:
+        raise ProgramError(
+            f"the fetches read variable(s) {variables}, whose values live in a Session: call this inside "
+            "`with tf.Session() as sess:` (after running the initializer), or pass session=sess")
     try:
-        frozen = convert_variables_to_constants(_session_for(graph, session, variables),
-                                                graph.as_graph_def(), list(dict.fromkeys(sources)))
+        frozen = convert_variables_to_constants(session, graph.as_graph_def(), list(dict.fromkeys(sources)))
     except (FailedPreconditionError, GraphError) as e:
         raise ProgramError(f"cannot ship the graph: {e}") from None
     text = frozen.to_json()
     return Program(text, hashlib.sha256(text.encode()).hexdigest(), feeds, outputs, rows)
 
 
-def _session_for(graph: tf.Graph, session: tf.Session | None, variables: list[str]) -> tf.Session | None:
-    """The session holding the variables' values: ``session``, else the default one."""
+def session_for(graph: tf.Graph, session: tf.Session | None = None) -> tf.Session | None:
+    """The session holding ``graph``'s variable values: ``session``, else the default session,
+    if it runs ``graph``; None otherwise (the callers say what that means for them)."""
     if session is None:
         try:
             session = default_session()
         except FailedPreconditionError:
-            session = None
-        if session is not None and session.graph is not graph:
-            session = None
-    elif session.graph is not graph:
-        raise ProgramError("session= runs another graph than the one the fetches belong to")
-    if session is None and variables:
-        raise ProgramError(
-            f"the fetches read variable(s) {variables}, whose values live in a Session: call this inside "
-            "`with tf.Session() as sess:` (after running the initializer), or pass session=sess")
-    return session
+            return None
+    return session if session.graph is graph else None

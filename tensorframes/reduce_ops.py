@@ -22,10 +22,10 @@ import engine as tf
 from tensorframes import executor
 from tensorframes.arrow_convert import to_numpy
 from tensorframes.errors import OutputNameError
-from tensorframes.frames import SparkColumns, column_ref
-from tensorframes.map_ops import fed_columns
+from tensorframes.frames import SparkColumns
 from tensorframes.program import compile_reduce
-from tensorframes.schema import shape_metadata, spark_type
+from tensorframes.schema import output_field
+from tensorframes.spark_columns import column_ref, fed_columns, reading, select_internal
 from tensorframes.sql import backend as sql_backend
 
 
@@ -41,9 +41,9 @@ def reduce_blocks(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
     ``backend`` as in :func:`~tensorframes.map_blocks`: a sum, mean, max,
     min, any or all over axis 0 of the placeholder is Spark's aggregate.
 
-    >>> y_input = tfs.block(df, "y", tf_name="y_input")        # doctest: +SKIP
+    >>> y_input = tfs.block(df, "y", tf_name="y_input")  # df.y: array double[?,2], rows [i, -i] for i = 1..4
     >>> tfs.reduce_blocks(tf.reduce_sum(y_input, [0], name="y"), df)
-    array([ 45., -45.])
+    array([ 10., -10.])
     """
     return _reduce(fetches, df, inputs, feed_dict, session, backend, rows=False)
 
@@ -60,9 +60,9 @@ def reduce_rows(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
     SQL path (``backend``), a fetch that is ``x_1 + x_2``, maximum, minimum,
     logical_and or logical_or of its placeholders is Spark's aggregate.
 
-    >>> x = tf.add(tfs.row(df, "x", "x_1"), tfs.row(df, "x", "x_2"), name="x")   # doctest: +SKIP
+    >>> x = tf.add(tfs.row(df, "x", "x_1"), tfs.row(df, "x", "x_2"), name="x")  # df.x: 1.0 .. 4.0
     >>> tfs.reduce_rows(x, df)
-    10.0
+    np.float64(10.0)
     """
     return _reduce(fetches, df, inputs, feed_dict, session, backend, rows=True)
 
@@ -74,16 +74,12 @@ def _reduce(fetches: Any, df: DataFrame, inputs: Mapping | None, feed_dict: Mapp
     if choice.translation is not None:
         values = sql_backend.reduce_sql(choice.translation, df)
         return values if isinstance(fetches, (list, tuple)) else values[0]
-    schema = T.StructType([_partial_field(o.spec) for o in program.outputs])
-    table = fed_columns(df, program).mapInArrow(partial(executor.reduce_partition, program), schema).toArrow()
+    schema = T.StructType([output_field(o.spec) for o in program.outputs])
+    frame, reader = fed_columns(df, program)
+    table = frame.mapInArrow(partial(executor.reduce_partition, reader), schema).toArrow()
     blocks = [to_numpy(table.column(i), o.spec) for i, o in enumerate(program.outputs)]
     values = executor.combine(program, blocks)
     return values if isinstance(fetches, (list, tuple)) else values[0]
-
-
-def _partial_field(spec: Any) -> T.StructField:
-    return T.StructField(spec.name, spark_type(spec.dtype, spec.rank), nullable=False,
-                         metadata=shape_metadata(spec.cell_shape, spec.dtype))
 
 
 def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = None,
@@ -94,9 +90,12 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
     Same naming conventions and arguments (``backend`` too) as :func:`reduce_blocks`. Lazy;
     each group is reduced batch by batch, never held whole in memory.
 
-    >>> x_input = tfs.block(df, "x", tf_name="x_input")         # doctest: +SKIP
-    >>> tfs.aggregate(tf.reduce_sum(x_input, [0], name="x"), df.groupBy("key"))
+    >>> x_input = tfs.block(df, "x", tf_name="x_input")
+    >>> sums = tfs.aggregate(tf.reduce_sum(x_input, [0], name="x"), df.groupBy("key"))
+    >>> sums
     DataFrame[key: string, x: double]
+    >>> sorted(sums.collect())
+    [Row(key='a', x=6.0), Row(key='b', x=4.0)]
     """
     keys = grouped_data.count().schema.fields[:-1]  # the grouping columns, then `count`
     df = grouped_data._df  # what pyspark's own applyInArrow reads too
@@ -109,8 +108,9 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
     choice = sql_backend.choose(program, backend, "aggregate", df.schema)
     if choice.translation is not None:
         return sql_backend.aggregate_sql(choice.translation, df, grouped_data, key_names)
-    schema = T.StructType(list(keys) + [_partial_field(o.spec) for o in program.outputs])
-    if set(key_names) <= set(df.columns):  # plain column keys: group only what the graph reads
-        narrow = list(dict.fromkeys(key_names + [f.column for f in program.feeds]))
-        grouped_data = df.select(*[column_ref(n) for n in narrow]).groupBy(*[column_ref(k) for k in key_names])
+    schema = T.StructType(list(keys) + [output_field(o.spec) for o in program.outputs])
+    if set(key_names) <= set(df.columns):  # plain column keys: group only what the graph reads, safely named
+        frame, mapping = select_internal(df, key_names + [f.column for f in program.feeds])
+        grouped_data = frame.groupBy(*[column_ref(mapping[k]) for k in key_names])
+        program = reading(program, mapping)
     return grouped_data.applyInArrow(executor.aggregate_function(program, key_names), schema)

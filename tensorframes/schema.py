@@ -6,8 +6,7 @@ of a Spark type, so a known cell shape lives in the column's metadata under
 :data:`METADATA_KEY`; :func:`analyze` finds it with one aggregation job,
 :func:`with_shape_metadata` sets it without a scan.
 
->>> df2 = analyze(df)          # doctest: +SKIP
->>> print_schema(df2)          # doctest: +SKIP
+>>> print_schema(analyze(spark.createDataFrame([(1.0, [1.0, 2.0])], "x double, y array<double>")))
 root
  |-- x: double double[?]
  |-- y: array double[?,2]
@@ -16,7 +15,7 @@ root
 from __future__ import annotations
 
 import difflib
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from pyspark.sql import Column, DataFrame
@@ -24,7 +23,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from tensorframes.column_spec import ColumnSpec, check_dtype
-from tensorframes.errors import ColumnNotFoundError, UnsupportedColumnTypeError
+from tensorframes.errors import ColumnNotFoundError, ShapeMismatchError, UnsupportedColumnTypeError
+from tensorframes.spark_columns import column_ref
 
 #: Column metadata key: ``{"tensorframes": {"shape": [-1, 2], "dtype": "float64"}}``.
 #: ``shape`` is the block shape, leading row dimension included; -1 marks an
@@ -59,6 +59,16 @@ def spark_type(dtype: object, cell_rank: int = 0) -> T.DataType:
     for _ in range(cell_rank):
         t = T.ArrayType(t, containsNull=False)
     return t
+
+
+def output_field(spec: ColumnSpec) -> T.StructField:
+    """The Spark field of an output column: never null, its cell shape and dtype in the metadata.
+
+    >>> output_field(ColumnSpec("y", np.float64, (2,), "array")).dataType
+    ArrayType(DoubleType(), False)
+    """
+    return T.StructField(spec.name, spark_type(spec.dtype, spec.rank), nullable=False,
+                         metadata=shape_metadata(spec.cell_shape, spec.dtype))
 
 
 def shape_metadata(cell_shape: tuple[int | None, ...], dtype: object = None) -> dict[str, Any]:
@@ -135,7 +145,7 @@ def _find_field(schema: T.StructType, name: str) -> T.StructField:
 def column_spec(schema: T.StructType | DataFrame, name: str) -> ColumnSpec:
     """Spec of column ``name``: dtype from its Spark type, shape from metadata.
 
-    >>> column_spec(StructType([StructField("y", ArrayType(DoubleType()))]), "y")
+    >>> column_spec(T.StructType([T.StructField("y", T.ArrayType(T.DoubleType()))]), "y")
     ColumnSpec(name='y', dtype=dtype('float64'), cell_shape=(None,), kind='array')
     """
     if isinstance(schema, DataFrame):
@@ -149,7 +159,8 @@ def with_shape_metadata(df: DataFrame, col: str, cell_shape: tuple[int | None, .
     Other metadata of the column is kept.  Raises ValueError if the rank does
     not match the column's nesting depth.
 
-    >>> df2 = with_shape_metadata(df, "y", (2,))   # doctest: +SKIP
+    >>> column_spec(with_shape_metadata(spark.createDataFrame([([1.0, 2.0],)], "y array<double>"), "y", (2,)), "y")
+    ColumnSpec(name='y', dtype=dtype('float64'), cell_shape=(2,), kind='array')
     """
     field = _find_field(df.schema, col)
     spec = _field_spec(field)
@@ -161,7 +172,30 @@ def with_shape_metadata(df: DataFrame, col: str, cell_shape: tuple[int | None, .
     ColumnSpec(spec.name, spec.dtype, cell_shape, spec.kind)  # validates the dims
     metadata = dict(field.metadata or {})
     metadata.update(shape_metadata(cell_shape, spec.dtype))
-    return df.withMetadata(col, metadata)
+    # withMetadata parses `col` (a dot would make it a field reference): replace the column by name instead
+    return df.withColumn(col, column_ref(col).alias(col, metadata=metadata))
+
+
+def append_shape(df: DataFrame, col: str | Column, shape: Sequence[int | None]) -> DataFrame:
+    """Record the shape of array column ``col`` in its metadata, without a scan.
+
+    ``shape`` is the block shape, with the leading row dimension (``[None, 2]``,
+    as in TensorFrames), or the cell shape (``[2]``); -1 or None marks an
+    unknown dimension. You vouch for it: cells that differ fail when read.
+
+    >>> tfs.print_schema(tfs.append_shape(spark.createDataFrame([([1.0, 2.0],)], "y array<double>"), "y", [None, 2]))
+    root
+     |-- y: array double[?,2]
+    """
+    name = col if isinstance(col, str) else df.select(col).columns[0]
+    dims = [None if d is None or d == -1 else d for d in shape]
+    rank = column_spec(df.schema, name).rank
+    if len(dims) == rank + 1:
+        if dims[0] is not None:
+            raise ShapeMismatchError(f"append_shape: the leading dimension of {shape} counts the rows of a "
+                                     "block and must be None or -1", name)
+        dims = dims[1:]
+    return with_shape_metadata(df, name, tuple(dims))
 
 
 def _level_sizes(col: Column, level: int) -> tuple[Column, Column]:
@@ -193,7 +227,7 @@ def analyze(df: DataFrame) -> DataFrame:
             spec = _field_spec(field)
         except UnsupportedColumnTypeError:
             continue
-        col = F.col("`" + field.name.replace("`", "``") + "`")
+        col = column_ref(field.name)
         if spec.kind == "vector":
             col = vector_to_array(col)
         elif spec.kind != "array":
@@ -243,6 +277,6 @@ def print_schema(df: DataFrame | T.StructType) -> None:
 
 
 __all__ = [
-    "METADATA_KEY", "spark_type", "shape_metadata", "read_shape_metadata",
-    "column_spec", "with_shape_metadata", "analyze", "format_schema", "print_schema",
+    "METADATA_KEY", "spark_type", "output_field", "shape_metadata", "read_shape_metadata",
+    "column_spec", "with_shape_metadata", "append_shape", "analyze", "format_schema", "print_schema",
 ]

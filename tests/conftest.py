@@ -1,8 +1,9 @@
 """Shared fixtures: one local Spark session for the whole test run.
 
 Starting Spark costs about 5 s and its first job another 2-3 s, so every test
-that needs Spark requests the session-scoped ``spark`` fixture; the session
-starts only if such a test is collected. Tests under ``tests/engine`` never
+that needs Spark requests the session-scoped ``spark`` fixture (defined in
+the root conftest.py, which the doctests share); the session starts only if
+such a test is collected. Tests under ``tests/engine`` never
 start Spark (``engine`` does not know Spark exists); collection fails if one
 asks for it.
 """
@@ -38,16 +39,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "engine tests must not start Spark; move these to tests/tensorframes: "
             + ", ".join(misplaced)
         )
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """The local[2] Spark session shared by all tests, stopped at the end."""
-    from tensorframes.spark import get_spark
-
-    session = get_spark(master="local[2]")
-    yield session
-    session.stop()
 
 
 @pytest.fixture

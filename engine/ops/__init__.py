@@ -1,6 +1,9 @@
 """Op families; importing this package registers every built-in op.
 
 Each module holds whole ops: builder, kernel, shape/dtype rule, gradient and
-batching rule side by side (see engine.registry for the contracts).
+batching rule side by side (see engine.registry for the contracts). Below
+the families sit `toolkit` (conversion, op creation, shared rules) and
+`elementwise` (the elementwise-op builders and the broadcasting gradient pair).
 """
-from . import array, compare, core, creation, indexing, joining, lbfgs, linalg, math, nn, reduction, state  # noqa: F401  (registration happens on import)
+from . import (array, compare, core, creation, elementwise, indexing, joining, lbfgs,  # noqa: F401  (registration
+               linalg, math, nn, reduction, state)                                   # happens on import)

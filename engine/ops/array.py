@@ -16,7 +16,7 @@ from ..errors import DTypeError, InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import format_dims, num_elements, unknown_dims
-from ._util import batched_args, check_axis, convert_to_tensor, make, normalize_axis, shift_axis
+from .toolkit import batched_args, check_axis, convert_to_tensor, make, normalize_axis, shift_axis
 
 
 def _static_ints(value: Any, what: str) -> tuple:
@@ -62,7 +62,8 @@ register_op("Reshape", kernel=_reshape_kernel, infer=_reshape_infer, attrs={"sha
 def reshape(tensor: Any, shape: Any, name: str = "Reshape") -> Tensor:
     """`tensor` with its elements in a new shape; one dim may be -1 (inferred).
 
-    >>> reshape(x, [-1, 28, 28, 1])  # doctest: +SKIP
+    >>> reshape(tf.placeholder(tf.float32, [None, 784]), [-1, 28, 28, 1]).shape
+    TensorShape((?, 28, 28, 1))
     """
     return make("Reshape", [convert_to_tensor(tensor)], name, shape=_static_ints(shape, "reshape's shape"))
 

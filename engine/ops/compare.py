@@ -16,9 +16,9 @@ from ..errors import ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import format_dims, merge
-from ._util import (batch_elementwise, broadcast_specs, convert_all, convert_pair, convert_to_tensor, make, require,
+from .toolkit import (batch_elementwise, broadcast_specs, convert_all, convert_pair, convert_to_tensor, make, require,
                     same_dtype)
-from .math import binary_grads, binary_op, unary_op, unbroadcast
+from .elementwise import binary_grads, binary_op, unary_op, unbroadcast
 
 
 # -- comparisons and logic -------------------------------------------------------------------
@@ -60,7 +60,9 @@ register_op("SelectV2", kernel=np.where, infer=_select_infer, num_inputs=3, grad
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """Elements of `x` where `condition` is true, else of `y`; all three broadcast (numpy rules).
 
-    >>> where(x > 0, x, 0.0)  # doctest: +SKIP
+    >>> x = tf.constant([-1.0, 2.0])
+    >>> tf.Session().run(where(x > 0, x, 0.0))
+    array([0., 2.], dtype=float32)
     """
     if x is None or y is None:
         raise TypeError("where(condition) without x and y (coordinates of true elements) is not supported; "

@@ -1,7 +1,7 @@
 """Graph-structure ops: constants, placeholders, identity, no_op and group."""
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -9,9 +9,10 @@ from .. import dtypes
 from ..dtypes import DType
 from ..errors import FetchError, ShapeError
 from ..graph import Operation, Tensor, get_default_graph
+from ..op_types import PLACEHOLDER
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import as_dims, format_dims, num_elements
-from ._util import as_array, convert_to_tensor, make
+from .toolkit import as_array, const, convert_to_tensor, make
 
 
 def _const_infer(inputs: Sequence[TensorSpec], *, value: np.ndarray, dtype: DType) -> TensorSpec:
@@ -31,7 +32,10 @@ register_op("Const", kernel=_const_kernel, infer=_const_infer, attrs={"value": "
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Const") -> Tensor:
     """A tensor with a fixed value; `shape` broadcasts a scalar or reshapes.
 
-    >>> constant(1.0, name="first_constant")  # doctest: +SKIP
+    >>> constant(1.0, name="first_constant")
+    <tf.Tensor 'first_constant:0' shape=() dtype=float32>
+    >>> tf.Session().run(constant(0.5, shape=[2]))
+    array([0.5, 0.5], dtype=float32)
     """
     want = dtypes.as_dtype(dtype) if dtype is not None else None
     if want is not None and isinstance(value, (np.ndarray, np.generic)):
@@ -46,16 +50,14 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
         else:
             raise ShapeError(f"Const '{name}': cannot give a value of shape {format_dims(array.shape)} "
                              f"the shape {format_dims(dims)}")
-    array = np.array(array, copy=True)  # the graph owns its constants
-    array.flags.writeable = False
-    return make("Const", [], name, value=array, dtype=dtypes.from_numpy(array))
+    return const(array, name)
 
 
 def _placeholder_kernel(*, dtype: DType, shape: Any) -> np.ndarray:
     raise FetchError(f"a placeholder of dtype {dtype.name} and shape {format_dims(shape)} was not fed")
 
 
-register_op("Placeholder", kernel=_placeholder_kernel,
+register_op(PLACEHOLDER, kernel=_placeholder_kernel,
             infer=lambda inputs, *, dtype, shape: TensorSpec(dtype, shape),
             attrs={"dtype": "type", "shape": "shape?"}, num_inputs=0, grad=NOT_DIFFERENTIABLE)
 
@@ -63,9 +65,10 @@ register_op("Placeholder", kernel=_placeholder_kernel,
 def placeholder(dtype: Any, shape: Any = None, name: str = "Placeholder") -> Tensor:
     """A tensor whose value is fed at run time; None dims are unknown.
 
-    >>> x = placeholder(float64, shape=[None, 2], name="x")  # doctest: +SKIP
+    >>> placeholder(tf.float64, shape=[None, 2], name="x")
+    <tf.Tensor 'x:0' shape=(?, 2) dtype=float64>
     """
-    return make("Placeholder", [], name, dtype=dtypes.as_dtype(dtype), shape=as_dims(shape))
+    return make(PLACEHOLDER, [], name, dtype=dtypes.as_dtype(dtype), shape=as_dims(shape))
 
 
 def _same_spec(inputs: Sequence[TensorSpec]) -> TensorSpec:

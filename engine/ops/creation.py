@@ -17,7 +17,7 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import as_dims, format_dims, is_compatible, unknown_dims
-from ._util import batched_args, convert_to_tensor, is_tensor_like, make, require, same_dtype
+from .toolkit import batched_args, convert_to_tensor, is_tensor_like, make, require, same_dtype
 from .joining import stack
 from .reduction import reduce_sum
 
@@ -65,7 +65,9 @@ register_op("Fill", kernel=_fill_kernel, infer=_fill_infer, attrs={"shape": "sha
 def fill(dims: Any, value: Any, name: str = "Fill") -> Tensor:
     """A tensor of shape `dims` (ints, or an int tensor) whose elements all equal `value`.
 
-    >>> fill([2, 3], 9.0)  # doctest: +SKIP
+    >>> tf.Session().run(fill([2, 3], 9.0))
+    array([[9., 9., 9.],
+           [9., 9., 9.]], dtype=float32)
     """
     if not is_tensor_like(dims) and any(is_tensor_like(d) for d in dims):
         dims = stack(list(dims))  # [tf.shape(x)[0], 3], as TF packs it

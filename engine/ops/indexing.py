@@ -18,7 +18,7 @@ from .. import dtypes
 from ..errors import InvalidArgumentError, ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
-from ._util import as_array, batched_args, check_axis, convert_to_tensor, make, require, same_dtype, shift_axis
+from .toolkit import as_array, batched_args, check_axis, convert_to_tensor, make, require, same_dtype, shift_axis
 
 _SLICE_ATTRS = {"begin": "ints", "end": "ints", "strides": "ints", "begin_mask": "int", "end_mask": "int",
                 "ellipsis_mask": "int", "new_axis_mask": "int", "shrink_axis_mask": "int"}
@@ -131,7 +131,10 @@ def _is_index(v: Any) -> bool:
 def slice(input_: Any, begin: Sequence[int], size: Sequence[int], name: str = "Slice") -> Tensor:
     """`size[i]` elements from `begin[i]` along each axis i (-1: to the end).
 
-    >>> slice(x, [0, 1], [-1, 2])  # x[:, 1:3]  # doctest: +SKIP
+    >>> x = tf.constant(np.arange(8.0).reshape(2, 4))
+    >>> tf.Session().run(slice(x, [0, 1], [-1, 2]))  # x[:, 1:3]
+    array([[1., 2.],
+           [5., 6.]])
     """
     end_mask = sum(1 << i for i, s in enumerate(size) if s == -1)
     end = [b + s if s != -1 else 0 for b, s in zip(_ints(begin), _ints(size))]
@@ -237,7 +240,11 @@ register_op("GatherGrad", kernel=_gather_grad_kernel, attrs={"axis": "int"}, num
 def gather(params: Any, indices: Any, validate_indices: Any = None, name: str = "GatherV2", axis: int = 0) -> Tensor:
     """The slices of `params` along `axis` at `indices` (ints in [0, size)).
 
-    >>> gather(embeddings, word_ids)  # (V, d) and (n,) -> (n, d)  # doctest: +SKIP
+    >>> embeddings = tf.constant(np.arange(6.0).reshape(3, 2))  # (V, d)
+    >>> tf.Session().run(gather(embeddings, [2, 0, 2]))  # (n,) -> (n, d)
+    array([[4., 5.],
+           [0., 1.],
+           [4., 5.]])
     """
     return make("GatherV2", [convert_to_tensor(params), convert_to_tensor(indices)], name, axis=int(axis))
 
@@ -272,7 +279,10 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
     """`on_value` where the new axis (`axis`, default last) equals the index, else `off_value`.
 
     The dtype is `dtype`, else that of the given on/off values, else float32 (as TF).
-    >>> one_hot([0, 2], depth=3)  # [[1, 0, 0], [0, 0, 1]]  # doctest: +SKIP
+
+    >>> tf.Session().run(one_hot([0, 2], depth=3))
+    array([[1., 0., 0.],
+           [0., 0., 1.]], dtype=float32)
     """
     given = [v for v in (on_value, off_value) if v is not None]
     if dtype is not None:

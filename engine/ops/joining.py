@@ -13,7 +13,7 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import TensorSpec, register_op
 from ..shapes import format_dims, merge
-from ._util import batched_args, check_axis, convert_all, convert_to_tensor, make, make_op, same_dtype, shift_axis
+from .toolkit import batched_args, check_axis, convert_all, convert_to_tensor, make, make_op, same_dtype, shift_axis
 
 
 def _outputs(parts: Sequence[np.ndarray]):
@@ -60,7 +60,8 @@ register_op("ConcatV2", kernel=lambda *values, axis: np.concatenate(values, axis
 def concat(values: Sequence[Any], axis: int, name: str = "concat") -> Tensor:
     """The tensors `values` joined along an existing `axis`.
 
-    >>> concat([x, y], axis=1)  # (2, 3) and (2, 4) -> (2, 7)  # doctest: +SKIP
+    >>> concat([tf.zeros([2, 3]), tf.ones([2, 4])], axis=1).shape
+    TensorShape((2, 7))
     """
     if not values:
         raise ValueError("concat needs at least one tensor")

@@ -29,7 +29,7 @@ from ..errors import DTypeError, InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import num_elements
-from ._util import make_op
+from .toolkit import make_op
 
 FRESH, SEARCHING, CONVERGED = 0, 1, 2
 

@@ -10,7 +10,7 @@ from ..errors import ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import TensorSpec, register_op
 from ..shapes import format_dims, merge
-from ._util import convert_pair, make, require, same_dtype
+from .toolkit import convert_pair, make, require, same_dtype
 
 
 def _swap(x: np.ndarray, transpose: bool) -> np.ndarray:
@@ -70,7 +70,9 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            name: Optional[str] = None) -> Tensor:
     """The matrix product `a @ b` (of each matrix in a stack for rank > 2).
 
-    >>> y = matmul(x, w)  # x: (?, 10), w: (10, 4) -> y: (?, 4)  # doctest: +SKIP
+    >>> x = tf.placeholder(tf.float64, [None, 10])
+    >>> matmul(x, tf.zeros([10, 4], tf.float64)).shape
+    TensorShape((?, 4))
     """
     a, b = convert_pair(a, b)
     return make("MatMul", [a, b], name or "MatMul", transpose_a=bool(transpose_a), transpose_b=bool(transpose_b))

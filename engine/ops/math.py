@@ -1,10 +1,8 @@
-"""Elementwise arithmetic with numpy broadcasting, `cast`, `add_n`, and the
-broadcasting pair `sum_like` / `broadcast_like` that gradients use to undo
-broadcasting.
+"""Elementwise arithmetic with numpy broadcasting, `cast` and `add_n`.
 
-`binary_op` / `unary_op` register an elementwise op and return its builder;
-the comparison and activation families (compare.py, nn.py) use them too.
-Kernels follow TensorFlow where numpy differs: float `floordiv` is
+The ops are registered through the elementwise toolkit (engine.ops.elementwise:
+`binary_op`, `unary_op`, `binary_grads`), as the comparison and activation
+families are. Kernels follow TensorFlow where numpy differs: float `floordiv` is
 floor(x / y), integer division by zero is an error, `truediv` of integers
 gives float64.
 """
@@ -21,100 +19,9 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import merge
-from ._util import (batch_elementwise, batched_args, convert_all, convert_pair, convert_to_tensor, elementwise, make,
-                    require, same_dtype)
-from .core import constant
-
-
-# -- broadcasting helpers (used by every broadcasting gradient) -----------------------------
-def _sum_to(x: np.ndarray, shape: tuple) -> np.ndarray:
-    extra = x.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(i + extra for i, d in enumerate(shape) if d == 1 and x.shape[i + extra] != 1)
-    return np.sum(x, axis=axes, dtype=x.dtype).reshape(shape) if axes else x.reshape(shape)
-
-
-def _sum_like(x: np.ndarray, like: np.ndarray) -> np.ndarray:
-    return _sum_to(x, like.shape)
-
-
-def _sum_like_batch(args: Sequence[np.ndarray], batched: Sequence[bool]) -> np.ndarray:
-    x, like = batched_args(args, batched)
-    return _sum_to(x, like.shape[:1] + (1,) * (x.ndim - like.ndim) + like.shape[1:]).reshape(like.shape)
-
-
-def _broadcast_like(x: np.ndarray, like: np.ndarray) -> np.ndarray:
-    return np.broadcast_to(x, like.shape)
-
-
-def _broadcast_against(x: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """x broadcast to like's shape, or in a batch to like's row shape with the batch axis in front."""
-    return np.broadcast_to(x, np.broadcast_shapes(x.shape, like.shape))
-
-
-def _like_spec(inputs: Sequence[TensorSpec]) -> TensorSpec:
-    return TensorSpec(same_dtype(inputs), inputs[1].shape)
-
-
-register_op("SumLike", kernel=_sum_like, infer=_like_spec, num_inputs=2, shape_inputs=(1,),
-            grad=lambda op, g: [broadcast_like(g, op.inputs[0]), None], batch=_sum_like_batch)
-register_op("BroadcastLike", kernel=_broadcast_like, infer=_like_spec, num_inputs=2, shape_inputs=(1,),
-            grad=lambda op, g: [sum_like(g, op.inputs[0]), None], batch=batch_elementwise(_broadcast_against))
-
-
-def sum_like(x: Tensor, like: Tensor, name: Optional[str] = None) -> Tensor:
-    """`x` summed over the axes along which `like` was broadcast to `x`'s shape."""
-    return make("SumLike", [x, like], name)
-
-
-def broadcast_like(x: Tensor, like: Tensor, name: Optional[str] = None) -> Tensor:
-    """`x` broadcast to the shape of `like` (numpy rules)."""
-    return make("BroadcastLike", [x, like], name)
-
-
-def unbroadcast(grad: Optional[Tensor], x: Tensor) -> Optional[Tensor]:
-    """Reduce a gradient of a broadcast result back to the shape of input `x`.
-
-    Static shapes skip the op when nothing was broadcast.
-    """
-    if grad is None:
-        return None
-    if x._dims is not None and grad._dims == x._dims and None not in x._dims:
-        return grad
-    return sum_like(grad, x)
-
-
-def binary_grads(op: Any, gx: Optional[Tensor], gy: Optional[Tensor]) -> list:
-    """The gradients of a broadcasting binary op, each reduced to its input's shape."""
-    return [unbroadcast(gx, op.inputs[0]), unbroadcast(gy, op.inputs[1])]
-
-
-def zeros_grad(g: Tensor) -> Tensor:
-    """A zero gradient shaped like `g` (TensorFlow's answer for piecewise-constant ops)."""
-    return broadcast_like(constant(0, dtype=g.dtype), g)
-
-
-# -- registration helpers --------------------------------------------------------------------
-def binary_op(op_type: str, kernel, grad, allowed: str = "fi", out_dtype: Optional[DType] = None):
-    """Register a broadcasting binary op and return its builder `(x, y, name=None)`."""
-    register_op(op_type, kernel=kernel, infer=elementwise(allowed, out_dtype), num_inputs=2, grad=grad,
-                batch=batch_elementwise(kernel))
-
-    def builder(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
-        a, b = convert_pair(x, y)
-        return make(op_type, [a, b], name or op_type)
-    builder.__name__ = op_type.lower()
-    return builder
-
-
-def unary_op(op_type: str, kernel, grad, allowed: str = "fi"):
-    """Register an elementwise unary op and return its builder `(x, name=None)`."""
-    register_op(op_type, kernel=kernel, infer=elementwise(allowed), num_inputs=1, grad=grad,
-                batch=lambda args, batched: kernel(args[0]))
-
-    def builder(x: Any, name: Optional[str] = None) -> Tensor:
-        return make(op_type, [convert_to_tensor(x)], name or op_type)
-    builder.__name__ = op_type.lower()
-    return builder
+from .compare import greater, where
+from .elementwise import binary_grads, binary_op, unary_op, zeros_grad
+from .toolkit import batch_elementwise, convert_all, convert_pair, convert_to_tensor, make, require, same_dtype
 
 
 # -- binary arithmetic -----------------------------------------------------------------------
@@ -142,7 +49,6 @@ def _pow_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _pow_grad(op, g):
-    from .compare import greater, where  # compare.py builds on this module
     x, y = op.inputs
     positive = greater(x, 0)
     log_x = where(positive, log(where(positive, x, 1)), 0)  # TensorFlow: no exponent gradient where x <= 0
@@ -170,7 +76,8 @@ mod = floormod
 def truediv(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
     """x / y; integer operands are cast to float64 first, as TensorFlow does for int32 and int64.
 
-    >>> truediv(constant([3, 4]), 2)  # doctest: +SKIP  (float64: [1.5, 2.0])
+    >>> tf.Session().run(truediv(tf.constant([3, 4]), 2))
+    array([1.5, 2. ])
     """
     a, b = convert_pair(x, y)
     if a.dtype is b.dtype and a.dtype.is_integer:
@@ -250,7 +157,8 @@ register_op("Cast", kernel=_cast_kernel, infer=lambda inputs, *, DstT: TensorSpe
 def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
     """`x` converted to `dtype` (floats to ints truncate toward zero); `x` itself if it has that dtype.
 
-    >>> cast(constant([1.7, -1.7]), int32)  # doctest: +SKIP  ([1, -1])
+    >>> tf.Session().run(cast(tf.constant([1.7, -1.7]), tf.int32))
+    array([ 1, -1], dtype=int32)
     """
     x, dtype = convert_to_tensor(x), dtypes.as_dtype(dtype)
     return x if x.dtype is dtype else make("Cast", [x], name or "Cast", DstT=dtype)

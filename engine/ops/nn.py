@@ -18,10 +18,11 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import TensorSpec, register_op
 from ..shapes import merge
-from ._util import batch_elementwise, batched_args, convert_to_tensor, make, require, same_dtype, shift_axis
+from .toolkit import batch_elementwise, batched_args, convert_to_tensor, make, require, same_dtype, shift_axis
 from .compare import greater, where
 from .core import stop_gradient
-from .math import exp, unary_op
+from .elementwise import unary_op
+from .math import exp
 from .reduction import check_axis, reduce_sum, unreduce
 
 

@@ -18,7 +18,7 @@ from ..errors import DTypeError, GradientError, ShapeError
 from ..graph import Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import num_elements
-from ._util import (batched_args, check_axis, convert_to_tensor, make, normalize_axis, require, same_dtype,
+from .toolkit import (batched_args, check_axis, convert_to_tensor, make, normalize_axis, require, same_dtype,
                     shift_axis)
 from .core import constant
 

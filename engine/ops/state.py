@@ -13,6 +13,7 @@ import numpy as np
 
 from ..dtypes import DType
 from ..errors import DTypeError, FailedPreconditionError
+from ..op_types import VARIABLE
 from ..registry import NOT_DIFFERENTIABLE, KernelContext, TensorSpec, register_op
 from ..shapes import merge
 
@@ -25,7 +26,7 @@ def _variable_kernel(ctx: KernelContext, *, dtype: DType, shape: tuple) -> np.nd
                                       "run engine.global_variables_initializer() first") from None
 
 
-register_op("VariableV2", kernel=_variable_kernel, infer=lambda inputs, *, dtype, shape: TensorSpec(dtype, shape),
+register_op(VARIABLE, kernel=_variable_kernel, infer=lambda inputs, *, dtype, shape: TensorSpec(dtype, shape),
             attrs={"dtype": "type", "shape": "shape"}, num_inputs=0, stateful=True, grad=NOT_DIFFERENTIABLE)
 
 

@@ -1,6 +1,7 @@
 """Optimizers, the global step and training loops (TensorFlow 1.x's `tf.train`).
 
->>> train_op = engine.train.AdamOptimizer(0.01).minimize(loss, global_step=engine.train.get_or_create_global_step())  # doctest: +SKIP
+>>> w = tf.Variable(1.0)
+>>> train_op = tf.train.AdamOptimizer(0.01).minimize(tf.square(w), global_step=tf.train.get_or_create_global_step())
 """
 from .adadelta import AdadeltaOptimizer
 from .adagrad import AdagradOptimizer

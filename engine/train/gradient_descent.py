@@ -11,7 +11,13 @@ from .optimizer import Optimizer, Update, hyper
 class GradientDescentOptimizer(Optimizer):
     """TensorFlow 1.x's GradientDescentOptimizer: `var -= learning_rate * grad`.
 
-    >>> train_op = GradientDescentOptimizer(0.1).minimize(loss)  # doctest: +SKIP
+    >>> w = tf.Variable(1.0)
+    >>> train_op = GradientDescentOptimizer(0.1).minimize(tf.square(w))
+    >>> with tf.Session() as sess:
+    ...     sess.run(tf.global_variables_initializer())
+    ...     sess.run(train_op)
+    ...     sess.run(w)  # 1 - 0.1 * 2
+    array(0.8, dtype=float32)
     """
 
     def __init__(self, learning_rate: Any, use_locking: bool = False, name: str = "GradientDescent") -> None:

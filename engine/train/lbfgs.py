@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional
 
 from ..dtypes import from_numpy
-from ..ops._util import convert_to_tensor
+from ..ops.toolkit import convert_to_tensor
 from ..ops.lbfgs import (CONVERGED, LBFGSState, backtrack, lbfgs_direction, lbfgs_step, lbfgs_step_op,
                          sufficient_decrease)
 from ..graph import Graph, Operation
@@ -37,9 +37,15 @@ class LBFGSOptimizer(Optimizer):
     `memory` curvature pairs are kept; `c1` is the Armijo constant; the method
     stops when max |gradient| <= `gtol` or the step falls below `min_step`.
 
-    >>> train_op = LBFGSOptimizer().minimize(loss)  # doctest: +SKIP
-    >>> for _ in range(50):
-    ...     sess.run(train_op)
+    >>> w = tf.Variable(np.zeros(2), name="w")
+    >>> loss = tf.reduce_sum(tf.square(w - np.array([1.0, -2.0])))
+    >>> train_op = LBFGSOptimizer().minimize(loss)
+    >>> with tf.Session() as sess:
+    ...     sess.run(tf.global_variables_initializer())
+    ...     for _ in range(10):
+    ...         sess.run(train_op)
+    ...     sess.run(w).round(6)
+    array([ 1., -2.])
     """
 
     def __init__(self, memory: int = 10, c1: float = 1e-4, gtol: float = 1e-10, min_step: float = 1e-12,

@@ -43,7 +43,14 @@ def train_until_converged(session: Any, train_op: Operation, loss: Tensor, feed_
 
     Returns the loss before each step (fetched in the same run as the step).
 
-    >>> history = train_until_converged(sess, train_op, loss, {x: xs, y: ys})  # doctest: +SKIP
+    >>> w = tf.Variable(5.0)
+    >>> loss = tf.square(w - 1.0)
+    >>> train_op = tf.train.GradientDescentOptimizer(0.25).minimize(loss)
+    >>> with tf.Session() as sess:
+    ...     sess.run(tf.global_variables_initializer())
+    ...     history = train_until_converged(sess, train_op, loss, {})
+    >>> history[:3], len(history) < 100
+    ([16.0, 4.0, 1.0], True)
     """
     rule = rule or EarlyStopping(tol, patience)
     history: list[float] = []

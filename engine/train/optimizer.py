@@ -17,7 +17,7 @@ from ..dtypes import DType
 from ..errors import DTypeError, GradientError, GraphError, ShapeError
 from ..gradients import gradients
 from ..graph import Graph, Operation, Tensor
-from ..ops._util import convert_to_tensor, is_tensor_like
+from ..ops.toolkit import convert_to_tensor, is_tensor_like
 from ..ops.core import constant
 from ..ops.creation import fill
 from ..shapes import format_dims, merge
@@ -30,7 +30,10 @@ Update = tuple[Variable, Tensor]  # (variable, its value after the step)
 class Optimizer:
     """Base class of the optimizers; subclasses implement `_update`.
 
-    >>> train_op = AdamOptimizer(0.01).minimize(loss)  # doctest: +SKIP
+    >>> w = tf.Variable(1.0)
+    >>> train_op = tf.train.AdamOptimizer(0.01).minimize(tf.square(w))
+    >>> train_op.type
+    'NoOp'
     """
 
     def __init__(self, use_locking: bool, name: str) -> None:

@@ -22,7 +22,8 @@ def get_global_step(graph: Optional[Graph] = None) -> Optional[Variable]:
 def create_global_step(graph: Optional[Graph] = None) -> Variable:
     """Add the global step (int64 scalar named `global_step`, starting at 0); error if it exists.
 
-    >>> step = create_global_step()  # doctest: +SKIP
+    >>> create_global_step()
+    <tf.Variable 'global_step:0' shape=() dtype=int64>
     """
     graph = graph or get_default_graph()
     if get_global_step(graph) is not None:
@@ -36,7 +37,15 @@ def create_global_step(graph: Optional[Graph] = None) -> Variable:
 def get_or_create_global_step(graph: Optional[Graph] = None) -> Variable:
     """The graph's global step, created on first use.
 
-    >>> train_op = opt.minimize(loss, global_step=get_or_create_global_step())  # doctest: +SKIP
+    >>> w = tf.Variable(1.0)
+    >>> opt = tf.train.GradientDescentOptimizer(0.1)
+    >>> train_op = opt.minimize(tf.square(w), global_step=get_or_create_global_step())
+    >>> with tf.Session() as sess:
+    ...     sess.run(tf.global_variables_initializer())
+    ...     for _ in range(2):
+    ...         sess.run(train_op)
+    ...     sess.run(get_or_create_global_step())
+    np.int64(2)
     """
     step = get_global_step(graph)
     return create_global_step(graph) if step is None else step

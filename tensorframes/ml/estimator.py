@@ -16,11 +16,14 @@ Two ways to say what to train:
 optimizer and settings in the Params, and returns a :class:`GraphModel`
 holding the trained graph, frozen to what its outputs need.
 
->>> def logistic(x):                                                # doctest: +SKIP
+>>> def linear(x):
 ...     w = tf.Variable(tf.zeros([x.shape[1], 1], tf.float64))
-...     return tf.matmul(x, w) + tf.Variable(np.float64(0.0))
->>> est = GraphEstimator(modelFn=logistic, objective="binary", learningRate=0.1)  # doctest: +SKIP
->>> model = Pipeline(stages=[assembler, scaler, est]).fit(df)       # doctest: +SKIP
+...     return tf.matmul(x, w)[:, 0] + tf.Variable(np.float64(0.0))
+>>> est = GraphEstimator(modelFn=linear, objective="regression", featuresCol="y", labelCol="x",
+...                      optimizer="adam", learningRate=0.1, steps=5)
+>>> model = est.fit(df)  # df.y: array double[?,2], df.x: double
+>>> model.transform(df).columns
+['x', 'y', 'key', 'prediction']
 """
 
 from __future__ import annotations
@@ -34,17 +37,19 @@ from pyspark.ml.param.shared import (HasFeaturesCol, HasLabelCol, HasPredictionC
                                      HasRawPredictionCol, HasSeed, HasTol)
 from pyspark.ml.util import MLReadable
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import engine as tf
-from engine import graphdef, losses
+from engine import losses
 from engine.errors import EngineError
+from engine.graph import tensor_of
 from engine.graph_util import convert_variables_to_constants
+from engine.op_types import PLACEHOLDER
 from tensorframes.errors import PersistenceError, StageParamError
 from tensorframes.ml.persistence import GraphStageReader, GraphStageWriter
 from tensorframes.ml.transformer import GraphRunner, GraphStage
 from tensorframes.schema import analyze, column_spec
+from tensorframes.spark_columns import column_ref
 from tensorframes.training import train
 
 ModelFn = Callable[[tf.Tensor], tf.Tensor]
@@ -54,36 +59,36 @@ _OPTIMIZERS = {"sgd": "GradientDescentOptimizer", "adam": "AdamOptimizer", "adag
                "adadelta": "AdadeltaOptimizer", "rmsprop": "RMSPropOptimizer", "ftrl": "FtrlOptimizer"}
 
 
-class Head(NamedTuple):
+class ObjectiveOutputs(NamedTuple):
     """What an objective adds to the model's output: the loss and the output tensors by column Param."""
 
     loss: tf.Tensor
     outputs: dict[str, tf.Tensor]
 
 
-def _binary(logits: tf.Tensor, label: tf.Tensor) -> Head:
+def _binary(logits: tf.Tensor, label: tf.Tensor) -> ObjectiveOutputs:
     z = tf.reshape(logits, [-1])
     p = tf.sigmoid(z)
-    return Head(losses.sigmoid_cross_entropy(label, z), {
+    return ObjectiveOutputs(losses.sigmoid_cross_entropy(label, z), {
         "rawPredictionCol": tf.stack([-z, z], axis=1, name="rawPrediction"),
         "probabilityCol": tf.stack([1.0 - p, p], axis=1, name="probability"),
         "predictionCol": tf.cast(z > 0.0, tf.float64, name="prediction")})
 
 
-def _multiclass(logits: tf.Tensor, label: tf.Tensor) -> Head:
+def _multiclass(logits: tf.Tensor, label: tf.Tensor) -> ObjectiveOutputs:
     classes = tf.cast(label, tf.int64)
-    return Head(losses.sparse_softmax_cross_entropy(classes, logits), {
+    return ObjectiveOutputs(losses.sparse_softmax_cross_entropy(classes, logits), {
         "rawPredictionCol": tf.identity(logits, name="rawPrediction"),
         "probabilityCol": tf.nn.softmax(logits, name="probability"),
         "predictionCol": tf.cast(tf.argmax(logits, axis=1), tf.float64, name="prediction")})
 
 
-def _regression(output: tf.Tensor, label: tf.Tensor) -> Head:
+def _regression(output: tf.Tensor, label: tf.Tensor) -> ObjectiveOutputs:
     y = tf.reshape(output, [-1], name="prediction")
-    return Head(losses.mean_squared_error(label, y), {"predictionCol": y})
+    return ObjectiveOutputs(losses.mean_squared_error(label, y), {"predictionCol": y})
 
 
-OBJECTIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], Head]] = {
+OBJECTIVES: dict[str, Callable[[tf.Tensor, tf.Tensor], ObjectiveOutputs]] = {
     "binary": _binary, "multiclass": _multiclass, "regression": _regression}
 
 
@@ -187,7 +192,7 @@ class GraphEstimator(GraphStage, _TrainingParams, Estimator, MLReadable["GraphEs
             return self.build(dataset)._fit(dataset)
         graph, session = self.loadGraph()
         try:
-            loss = graphdef.tensor_of(graph, self.getOrDefault(self.lossTensor))
+            loss = tensor_of(graph, self.getOrDefault(self.lossTensor))
         except EngineError as e:
             raise StageParamError(f"{self.uid}: lossTensor is not a tensor of the graph: {e}") from None
         _initialize_missing(graph, session)
@@ -224,11 +229,11 @@ class GraphEstimator(GraphStage, _TrainingParams, Estimator, MLReadable["GraphEs
         if not outputs:
             raise StageParamError(f"{self.uid}: outputMapping is empty; map the prediction tensors to columns")
         try:
-            names = [graphdef.tensor_of(graph, t).op.name for t in outputs]
+            names = [tensor_of(graph, t).op.name for t in outputs]
             frozen = convert_variables_to_constants(session, graph.as_graph_def(), names)
         except EngineError as e:
             raise StageParamError(f"{self.uid}: outputMapping does not fit the graph: {e}") from None
-        kept = {n["name"] for n in frozen.nodes if n["op"] == "Placeholder"}
+        kept = {n["name"] for n in frozen.nodes if n["op"] == PLACEHOLDER}
         inputs = {c: p for c, p in self.getInputMapping().items() if p.split(":")[0] in kept}
         model = GraphModel(graphDef=frozen, inputMapping=inputs, outputMapping=outputs)
         return model
@@ -258,7 +263,7 @@ def _feature_spec(dataset: DataFrame, column: str) -> tuple[np.dtype, tuple]:
         raise StageParamError(f"featuresCol {column!r} ({spec.describe()}) must hold one Vector or one "
                               "array of numbers per row; assemble scalar columns with VectorAssembler")
     if spec.cell_shape[0] is None:
-        spec = column_spec(analyze(dataset.select(F.col(f"`{column}`"))).schema, column)
+        spec = column_spec(analyze(dataset.select(column_ref(column))).schema, column)
     if spec.cell_shape[0] is None:
         raise StageParamError(f"featuresCol {column!r} holds rows of different lengths")
     return spec.dtype, (None, spec.cell_shape[0])
@@ -282,5 +287,5 @@ def _numeric_labels(dataset: DataFrame, est: GraphEstimator, graph: tf.Graph) ->
     if not isinstance(field.dataType, T.NumericType):
         return dataset
     dtype = {np.dtype(np.float64): "double", np.dtype(np.float32): "float"}.get(
-        graphdef.tensor_of(graph, placeholder).dtype.np)
-    return dataset.withColumn(column, F.col(f"`{column}`").cast(dtype)) if dtype else dataset
+        tensor_of(graph, placeholder).dtype.np)
+    return dataset.withColumn(column, column_ref(column).cast(dtype)) if dtype else dataset

@@ -15,6 +15,7 @@ from pyspark.ml.param import Param, Params, TypeConverters
 
 import engine as tf
 from engine.graphdef import GraphDef
+from engine.op_types import VARIABLE
 
 
 def to_graph_def_json(value: Any) -> str:
@@ -24,7 +25,7 @@ def to_graph_def_json(value: Any) -> str:
     if isinstance(value, GraphDef):
         return value.to_json()
     if isinstance(value, tf.Graph):
-        if any(op.type == "VariableV2" for op in value.get_operations()):
+        if any(op.type == VARIABLE for op in value.get_operations()):
             raise TypeError("the graph has variables, whose values live in a Session: pass the Session")
         return value.as_graph_def().to_json()
     if isinstance(value, str):

@@ -5,9 +5,11 @@ Columns feed placeholders (``inputMapping``), tensors become columns
 :func:`tensorframes.map_blocks`. Input columns may be ml Vectors (dense or
 sparse), arrays or numbers; anything else fails before a job starts.
 
->>> t = GraphTransformer(graphDef=sess, inputMapping={"features": "x"},  # doctest: +SKIP
-...                      outputMapping={"y": "score"})
->>> t.transform(df).select("score")                                     # doctest: +SKIP
+>>> with tf.Graph().as_default() as g:
+...     s = tf.reduce_sum(tf.placeholder(tf.float64, [None, 2], name="x"), 1, name="s")
+>>> t = GraphTransformer(graphDef=g, inputMapping={"y": "x"}, outputMapping={"s": "score"})
+>>> [r.score for r in t.transform(df).collect()]  # df.y: [i, -i]
+[0.0, 0.0, 0.0, 0.0]
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from pyspark.ml import Transformer
 from pyspark.ml.functions import array_to_vector
 from pyspark.ml.util import MLReadable, MLWritable
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import engine as tf
-from engine import graphdef, saved_model
+from engine import importer, saved_model
 from engine.errors import GraphError
+from engine.graph import tensor_of
 from engine.graph_util import extract_sub_graph
+from engine.op_types import PLACEHOLDER
 from tensorframes.errors import StageParamError
 from tensorframes.map_ops import map_blocks
 from tensorframes.ml.params import HasGraphDef, HasMappings, HasVectorOutput
 from tensorframes.ml.persistence import GraphStageReader, GraphStageWriter
+from tensorframes.spark_columns import column_ref
 
 
 class GraphStage(HasGraphDef, HasMappings, MLWritable):
@@ -43,18 +47,18 @@ class GraphStage(HasGraphDef, HasMappings, MLWritable):
         if not self.isDefined(self.graphDef):
             raise StageParamError(f"{self.uid}: graphDef is not set; set it to the graph to run "
                                   "(a Session, a GraphDef or GraphDef JSON)")
-        return graphdef.load(self.getGraphDef())
+        return importer.load(self.getGraphDef())
 
     def signature(self, graph: tf.Graph) -> saved_model.Signature:
         """Inputs and outputs named after their columns: what a saved copy of this stage offers."""
         outputs = {c: t for t, c in self.getOutputMapping().items()}
         inputs = dict(self.getInputMapping())
         try:
-            needed = extract_sub_graph(graph.as_graph_def(), [graphdef.tensor_of(graph, t).op.name
+            needed = extract_sub_graph(graph.as_graph_def(), [tensor_of(graph, t).op.name
                                                               for t in outputs.values()])
-            mapped = {graphdef.tensor_of(graph, p).op.name for p in inputs.values()}
+            mapped = {tensor_of(graph, p).op.name for p in inputs.values()}
             inputs.update({n["name"]: n["name"] for n in needed.nodes
-                           if n["op"] == "Placeholder" and n["name"] not in mapped})
+                           if n["op"] == PLACEHOLDER and n["name"] not in mapped})
             return saved_model.signature(graph, inputs, outputs)
         except (GraphError, TypeError) as e:
             raise StageParamError(f"{self.uid}: inputMapping/outputMapping do not fit the graph: {e}") from None
@@ -107,7 +111,7 @@ class GraphRunner(GraphStage, HasVectorOutput):
             if columns.count(column) > 1:
                 raise StageParamError(f"{self.uid}: outputMapping writes two tensors to column {column!r}")
         try:
-            return {graphdef.tensor_of(graph, name): column for name, column in mapping.items()}
+            return {tensor_of(graph, name): column for name, column in mapping.items()}
         except GraphError as e:
             raise StageParamError(f"{self.uid}: outputMapping names a tensor the graph lacks: {e}") from None
 
@@ -115,7 +119,7 @@ class GraphRunner(GraphStage, HasVectorOutput):
 def _as_vectors(df: DataFrame, columns: list[str]) -> DataFrame:
     """``df`` with those of ``columns`` that hold one array of floats per row as ml Vectors."""
     floats = (T.DoubleType, T.FloatType)
-    converted = {f.name: array_to_vector(F.col(f"`{f.name}`")) for f in df.schema.fields
+    converted = {f.name: array_to_vector(column_ref(f.name)) for f in df.schema.fields
                  if f.name in columns and isinstance(f.dataType, T.ArrayType)
                  and isinstance(f.dataType.elementType, floats)}
     return df.withColumns(converted) if converted else df

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from tensorframes.errors import EmptyReductionError, ProgramError, SqlTranslationError
-from tensorframes.frames import column_ref
+from tensorframes.spark_columns import column_ref
 from tensorframes.program import Output, Program
 from tensorframes.schema import shape_metadata
 from tensorframes.sql.compiler import Translation, Value, translate

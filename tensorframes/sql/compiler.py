@@ -33,9 +33,10 @@ from pyspark.sql import types as T
 
 import engine as tf
 from engine import graphdef
+from engine.op_types import PLACEHOLDER
 from engine.shapes import format_dims
 from tensorframes.errors import SqlTranslationError
-from tensorframes.frames import column_ref
+from tensorframes.spark_columns import column_ref
 from tensorframes.column_spec import ColumnSpec, format_shape
 from tensorframes.program import Feed, Program
 from tensorframes.sql.expr import Node, call, column, item, lit
@@ -97,9 +98,15 @@ _RULES: dict[str, SqlRule] = {}
 def sql_rule(*op_types: str) -> Callable[[SqlRule], SqlRule]:
     """Register the SQL translation of op types (user ops too): ``rule(ctx, inputs) -> Value(s)``.
 
-    >>> @sql_rule("Cube")                                  # doctest: +SKIP
-    ... def _cube(ctx, inputs):
-    ...     return elementwise(inputs, lambda x: numerics.multiply(x, numerics.square(x)))
+    >>> from engine import extend
+    >>> from tensorframes.sql import numerics
+    >>> cube = extend.unary_op("DocCube", lambda x: x ** 3, lambda op, g: [3 * g * op.inputs[0] ** 2])
+    >>> _ = sql_rule("DocCube")(lambda ctx, inputs: elementwise(
+    ...     inputs, lambda x: numerics.multiply(x, numerics.square(x))))
+    >>> [r.c for r in tfs.map_blocks(cube(tfs.block(df, "x"), name="c"), df, backend="sql").collect()]
+    [1.0, 8.0, 27.0, 64.0]
+    >>> tf.registry.unregister_op("DocCube"); _RULES.pop("DocCube")  # doctest: +ELLIPSIS
+    <function <lambda> at ...>
     """
     def register(rule: SqlRule) -> SqlRule:
         for t in op_types:
@@ -178,7 +185,7 @@ def _needed(fetches: Sequence[tf.Tensor], fed: set[str]) -> list[tf.Operation]:
 
 def _apply(ctx: Context, inputs: list[Value]) -> list[Value]:
     op = ctx.op
-    if op.type == "Placeholder":
+    if op.type == PLACEHOLDER:
         raise ctx.refuse("a placeholder that no column feeds")
     rule = rule_for(op.type)
     if rule is None:

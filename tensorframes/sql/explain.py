@@ -43,9 +43,11 @@ def explain(fetches: Any, df: DataFrame | GroupedData, feed_dict: Mapping | None
     Nothing runs. The Arrow path's reason names the op that kept the graph
     there: ``op 'twice' (BarTwice): no SQL rule``.
 
-    >>> print(tfs.explain(z, df))                    # doctest: +SKIP
+    >>> print(tfs.explain(tf.add(tfs.block(df, "x"), 3.0, name="z"), df))
     map_blocks: SQL path (Spark SQL expressions, no Python workers)
-      z = (x + CAST(3.0 AS DOUBLE))
+      z = +(x, 3.0) AS z
+    >>> print(tfs.explain(tf.reduce_sum(tfs.block(df, "x"), keepdims=True, name="s"), df, trim=True))
+    map_blocks: Arrow path (Python workers): op 's' (Sum): reduces over the rows of a block (axis 0); a map keeps one value per row
     """
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r}: expected one of {', '.join(KINDS)}")

@@ -12,8 +12,11 @@ a ``select`` stage; later stages read it by name. Spark's optimizer keeps
 such a projection (it does not inline an expression read twice) and
 whole-stage code generation fuses the stages into one loop.
 
->>> x = column("x", np.dtype("float64"))          # doctest: +SKIP
->>> emit([call(F.exp, [x], x.dtype)])             # doctest: +SKIP
+>>> x = column(F.col("x"), np.dtype("float64"))
+>>> e = call(F.exp, [x], x.dtype)
+>>> out = emit([call(lambda a, b: a + b, [e, e], x.dtype)])  # exp(x), read twice, is computed once
+>>> [[name for name, _ in stage] for stage in out.stages], out.roots
+([['__tfs_0']], [Column<'+(__tfs_0, __tfs_0)'>])
 """
 
 from __future__ import annotations

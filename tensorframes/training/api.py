@@ -19,11 +19,10 @@ import numpy as np
 from pyspark.sql import DataFrame
 
 import engine as tf
-from engine.errors import FailedPreconditionError
-from engine.session import default_session
 from engine.train import Optimizer
 from tensorframes.errors import CheckpointError, TrainingError
 from tensorframes.frames import SparkColumns
+from tensorframes.program import session_for
 from tensorframes.training.barrier_mode import train_barrier
 from tensorframes.training.driver_mode import train_driver
 from tensorframes.training.loop import Outcome
@@ -90,12 +89,15 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     step, and with ``checkpoint_dir`` writes a checkpoint every
     ``checkpoint_every`` steps and at the end, and resumes from it.
 
-    >>> x, y = tfs.block(df, "x"), tfs.block(df, "y")            # doctest: +SKIP
-    >>> w = tf.Variable(np.zeros((10, 1)), name="w")
-    >>> loss = tf.reduce_mean(tf.square(tf.matmul(x, w)[:, 0] - y))
+    >>> features, label = tfs.block(df, "y"), tfs.block(df, "x")  # df.y: [i, -i], df.x: i
+    >>> w = tf.Variable(np.zeros((2, 1)), name="w")
+    >>> loss = tf.reduce_mean(tf.square(tf.matmul(features, w)[:, 0] - label))
     >>> with tf.Session() as sess:
     ...     sess.run(tf.global_variables_initializer())
-    ...     result = tfs.train(loss, df, tf.train.LBFGSOptimizer(), steps=50)
+    ...     result = tfs.train(loss, df, tf.train.LBFGSOptimizer(), steps=20, log_every=None)
+    ...     w_trained = sess.run(w)
+    >>> result.loss < 1e-12, float(w_trained[0, 0] - w_trained[1, 0])
+    (True, 1.0)
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {sorted(MODES)}, found {mode!r}")
@@ -105,7 +107,11 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     spec = TrainingSpec(steps, epochs, batch_size, seed, tol, patience)
     if checkpoint_every is not None and checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be a positive int, found {checkpoint_every!r}")
-    user_session = _user_session(loss, session)
+    user_session = session_for(getattr(loss, "graph", None) or tf.get_default_graph(), session)
+    if user_session is None:
+        raise TrainingError("train() starts from the variables' values in a Session of the loss's graph and "
+                            "writes the trained values back: call it inside `with tf.Session() as sess:` "
+                            "(after running the initializer) or pass session=sess")
     program = compile_training(loss, SparkColumns(df), optimizer, feed_dict, var_list, user_session)
     start = _start(program, spec, checkpoint_dir)
     progress = Progress(log_every, callback, checkpoint_dir, checkpoint_every, start.step)
@@ -117,21 +123,6 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     logger.info("stopped after step %d (%s): loss %.6g, %d rows in %d partitions", outcome.step,
                 outcome.reason, outcome.losses[-1] if outcome.losses else float("nan"), sum(counts), len(counts))
     return _result(outcome, trained, mode)
-
-
-def _user_session(loss: Any, session: tf.Session | None) -> tf.Session:
-    """The session that holds the start values and gets the trained ones."""
-    graph = getattr(loss, "graph", None) or tf.get_default_graph()
-    if session is None:
-        try:
-            session = default_session()
-        except FailedPreconditionError:
-            pass
-    if session is None or session.graph is not graph:
-        raise TrainingError("train() starts from the variables' values in a Session of the loss's graph and "
-                            "writes the trained values back: call it inside `with tf.Session() as sess:` "
-                            "(after running the initializer) or pass session=sess")
-    return session
 
 
 def _start(program: TrainingProgram, spec: TrainingSpec, checkpoint_dir: str | Path | None) -> Snapshot:

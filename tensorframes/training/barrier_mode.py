@@ -33,12 +33,13 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.util import InheritableThread
 
 from tensorframes.errors import BarrierSlotsError, EmptyDataFrameError
+from tensorframes.spark_columns import fed_columns
 from tensorframes.training import allreduce
 from tensorframes.training.allreduce import StarAllreduce
 from tensorframes.training.channel import ProgressClient, ProgressServer
 from tensorframes.training.faults import maybe_fail
 from tensorframes.training.loop import Outcome, StopRule, run_steps
-from tensorframes.training.program import TrainingProgram, fed_columns
+from tensorframes.training.program import TrainingProgram
 from tensorframes.training.progress import Progress, StepInfo
 from tensorframes.training.replica import Replica, TrainingSession, load_partition
 from tensorframes.training.results import RELAYED, SCHEMA, payloads, result_batch
@@ -70,13 +71,14 @@ def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, s
                   progress: Progress) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
     """Run the training; the outcome, the rows per partition and the final state."""
     spark = df.sparkSession
-    check_slots(fed_columns(df, program))
+    data, program = fed_columns(df, program)
+    check_slots(data)
     token = secrets.token_bytes(16)
     host = spark.conf.get("spark.driver.host", None) or socket.gethostname()
     with ProgressServer(host, token) as server:
         every = progress.checkpoint_every if progress.checkpoint_dir else None
         job = BarrierJob(program, spec, start.to_bytes(), every, token, server.address)
-        frame = fed_columns(df, program).mapInArrow(partial(_task, job), SCHEMA, barrier=True).repartition(1)
+        frame = data.mapInArrow(partial(_task, job), SCHEMA, barrier=True).repartition(1)
         results = payloads(_collect_reporting(spark, frame, server, progress, f"tensorframes-{token.hex()}"))
     if not results:  # no partitions, so no tasks
         raise EmptyDataFrameError("the DataFrame has no rows to train on")

@@ -17,7 +17,6 @@ exactly one result per partition and updates only once it has all of them
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import partial
 from typing import Iterator
 
@@ -27,10 +26,12 @@ from pyspark import TaskContext
 from pyspark.sql import DataFrame
 
 from tensorframes.errors import EmptyDataFrameError, TrainingError
+from tensorframes.program_cache import ProgramCache
+from tensorframes.spark_columns import fed_columns
 from tensorframes.training.allreduce import add_in_order
 from tensorframes.training.faults import maybe_fail
 from tensorframes.training.loop import Outcome, StopRule, run_steps
-from tensorframes.training.program import TrainingProgram, fed_columns
+from tensorframes.training.program import TrainingProgram
 from tensorframes.training.progress import Progress
 from tensorframes.training.replica import Replica, TrainingSession, load_partition
 from tensorframes.training.results import RELAYED, SCHEMA, payloads, result_batch
@@ -38,13 +39,15 @@ from tensorframes.training.schedule import Schedule
 from tensorframes.training.snapshot import Snapshot
 from tensorframes.training.spec import TrainingSpec
 
-_sessions: OrderedDict[str, TrainingSession] = OrderedDict()
+#: The program's training session, loaded once per Python worker (Spark reuses workers).
+_session: ProgramCache[TrainingProgram, TrainingSession] = ProgramCache(TrainingSession, size=2)
 
 
 def train_driver(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, start: Snapshot,
                  progress: Progress) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
     """Run the training; the outcome, the rows per partition and the final state."""
-    data = fed_columns(df, program).persist()
+    frame, program = fed_columns(df, program)
+    data = frame.persist()
     try:
         counts = _counts(data, program)
         if not sum(counts):
@@ -103,12 +106,3 @@ def _step_task(program: TrainingProgram, parameters: dict, schedule: Schedule, s
         return
     yield result_batch(partition, sums.tobytes())
 
-
-def _session(program: TrainingProgram) -> TrainingSession:
-    """The program's training session, loaded once per Python worker (Spark reuses workers)."""
-    session = _sessions.get(program.key)
-    if session is None:
-        session = _sessions[program.key] = TrainingSession(program)
-        while len(_sessions) > 2:
-            _sessions.popitem(last=False)
-    return session

@@ -8,7 +8,9 @@ exists, which it creates first. Spark sees an ordinary task failure and
 retries the task (driver mode) or the whole barrier stage (barrier mode);
 the retry finds the marker and goes through.
 
->>> spark.sparkContext.setLocalProperty(PROPERTY, f"1:3:{tmp_path / 'failed'}")  # doctest: +SKIP
+For example (the tests do this)::
+
+    spark.sparkContext.setLocalProperty(PROPERTY, f"1:3:{tmp_path / 'failed'}")
 """
 
 from __future__ import annotations

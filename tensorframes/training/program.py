@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
 import engine as tf
-from engine import graphdef
+from engine import importer
 from engine.errors import GradientError, GraphError
+from engine.op_types import VARIABLE
 from engine.shapes import format_dims
 from tensorframes.errors import LossError, TrainingError
 from tensorframes.program import Columns, Feed, compile_feeds
@@ -68,7 +67,7 @@ def compile_training(loss: Any, columns: Columns, optimizer: Any, feed_dict: Map
     graph = loss.graph
     names = _variable_names(graph, var_list)
     values = _current_values(session, names)
-    copy, copy_session = graphdef.load(graph.as_graph_def(values))
+    copy, copy_session = importer.load(graph.as_graph_def(values))
     with copy.as_default(), copy.name_scope(_SCOPE):
         by_name = {v.op.name: v for v in tf.global_variables(copy)}
         try:
@@ -86,12 +85,6 @@ def compile_training(loss: Any, columns: Columns, optimizer: Any, feed_dict: Map
         gradients=tuple(g.name for g, _ in pairs), variables=tuple(names),
         shapes=tuple(tuple(v.shape.dims) for _, v in pairs), loss_input=loss_input.name,
         gradient_inputs=tuple(p.name for p in grad_inputs), update=update.name, feeds=feeds)
-
-
-def fed_columns(df: DataFrame, program: TrainingProgram) -> DataFrame:
-    """Only the columns the training reads (each once)."""
-    names = dict.fromkeys(f.column for f in program.feeds)
-    return df.select(*[F.col("`" + n.replace("`", "``") + "`") for n in names])
 
 
 def _loss_and_feeds(loss: Any, columns: Columns, feed_dict: Mapping | None) -> tuple[tf.Tensor, tuple[Feed, ...]]:
@@ -119,7 +112,7 @@ def _variable_names(graph: tf.Graph, var_list: Sequence | None) -> list[str]:
             op = graph.get_operation_by_name(name)
         except (GraphError, TypeError):
             op = None
-        if op is None or op.type != "VariableV2" or getattr(v, "graph", graph) is not graph:
+        if op is None or op.type != VARIABLE or getattr(v, "graph", graph) is not graph:
             raise LossError(f"var_list holds {v!r}, which is not a variable of the loss's graph")
         names.append(name)
     return names

@@ -23,7 +23,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pyarrow as pa
 
-from engine import graphdef
+from engine import importer
 from tensorframes.arrow_convert import to_numpy
 from tensorframes.errors import ShapeMismatchError
 from tensorframes.program import Feed
@@ -52,9 +52,9 @@ def _concatenate(blocks: list[np.ndarray], feed: Feed) -> np.ndarray:
         return blocks[0]
     shapes = {b.shape[1:] for b in blocks if len(b)}
     if len(shapes) > 1:
-        raise ShapeMismatchError(f"column {feed.column!r} is ragged: its cells have the shapes {sorted(shapes)} "
-                                 "in different batches; tensorframes needs one fixed shape per column",
-                                 feed.column)
+        raise ShapeMismatchError(f"column {feed.spec.name!r} is ragged: its cells have the shapes "
+                                 f"{sorted(shapes)} in different batches; tensorframes needs one fixed shape "
+                                 "per column", feed.spec.name)
     return np.concatenate(blocks)
 
 
@@ -62,7 +62,7 @@ class TrainingSession:
     """A loaded :class:`TrainingProgram`: sums over fed rows, averaged updates, variable values."""
 
     def __init__(self, program: TrainingProgram) -> None:
-        graph, self.session = graphdef.load(program.graph_def)
+        graph, self.session = importer.load(program.graph_def)
         tensor = graph.get_tensor_by_name
         self.program = program
         self._fetches = [tensor(program.loss)] + [tensor(n) for n in program.gradients]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine import graphdef
+from engine import graphdef, importer
 from engine.errors import FailedPreconditionError, GraphError
 from engine.graph_util import convert_variables_to_constants, extract_sub_graph
 
@@ -44,7 +44,7 @@ def test_frozen_graph_computes_with_the_sessions_current_values(graph):
     sess.run(graph.get_operation_by_name("w/Assign"))
     sess.run(graph.get_operation_by_name("bump"))  # w = 3
     frozen = convert_variables_to_constants(sess, graph.as_graph_def(), ["y"])
-    _, loaded = graphdef.load(frozen.to_json())
+    _, loaded = importer.load(frozen.to_json())
     np.testing.assert_array_equal(loaded.run("y:0", {"x:0": np.array([1.0, 2.0])}), [4.0, 7.0])
 
 

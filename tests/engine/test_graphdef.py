@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine import graphdef
+from engine import graphdef, importer
 from engine.registry import unregister_op
 
 X = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -67,7 +67,7 @@ SERIALIZATIONS = [
 def test_round_trip_gives_the_same_results(model, serialize):
     graph, sess = model
     wire_form = serialize(graph.as_graph_def(sess.export_variables()))
-    loaded, loaded_sess = graphdef.load(wire_form)
+    loaded, loaded_sess = importer.load(wire_form)
     np.testing.assert_array_equal(loaded_sess.run("out/y:0", {"x:0": X}), expected_y(X))
     np.testing.assert_array_equal(sess.run("out/y:0", {"x:0": X}), expected_y(X))
 
@@ -75,7 +75,7 @@ def test_round_trip_gives_the_same_results(model, serialize):
 def test_round_trip_preserves_nodes_order_and_variables(model):
     graph, sess = model
     original = graph.as_graph_def(sess.export_variables())
-    loaded, loaded_sess = graphdef.load(original.to_json())
+    loaded, loaded_sess = importer.load(original.to_json())
     assert loaded.as_graph_def(loaded_sess.export_variables()) == original
     assert [v.name for v in tf.global_variables(loaded)] == ["w:0", "b:0"]
     assert [v.name for v in tf.trainable_variables(loaded)] == ["w:0"]
@@ -84,7 +84,7 @@ def test_round_trip_preserves_nodes_order_and_variables(model):
 
 def test_imported_variables_initialize_from_their_initial_values(model):
     graph, _ = model
-    loaded, sess = graphdef.load(graph.as_graph_def().to_json())
+    loaded, sess = importer.load(graph.as_graph_def().to_json())
     with pytest.raises(tf.FailedPreconditionError):
         sess.run("w:0")
     sess.run("init")
@@ -154,7 +154,7 @@ def bits(value: np.ndarray) -> tuple:
 def test_constants_round_trip_bit_exactly(value):
     with tf.Graph().as_default() as graph:
         tf.constant(value, name="c")
-    loaded, sess = graphdef.load(graph.as_graph_def().to_json())
+    loaded, sess = importer.load(graph.as_graph_def().to_json())
     assert bits(sess.run("c:0")) == bits(value)
 
 
@@ -164,7 +164,7 @@ def test_variable_values_round_trip_bit_exactly(value):
         v = tf.Variable(np.zeros_like(value), name="v")
     sess = tf.Session(graph)
     sess.load_variables({"v": value})
-    loaded, loaded_sess = graphdef.load(graph.as_graph_def(sess.export_variables()).to_bytes())
+    loaded, loaded_sess = importer.load(graph.as_graph_def(sess.export_variables()).to_bytes())
     assert bits(loaded_sess.run("v:0")) == bits(value)
     assert v.dtype.np == value.dtype
 
@@ -187,14 +187,14 @@ ATTR_VALUES = {"tag": "__import__('os').system('echo owned')", "scale": float("-
 def test_attrs_of_every_kind_round_trip_as_data(tagged):
     with tf.Graph().as_default() as graph:
         graph.create_op("Tagged", [tf.constant(1.0)], dict(ATTR_VALUES), name="t")
-    loaded, _ = graphdef.load(graph.as_graph_def().to_json())
+    loaded, _ = importer.load(graph.as_graph_def().to_json())
     assert loaded.get_operation_by_name("t").attrs == ATTR_VALUES
 
 
 def test_nan_float_attr_round_trips(tagged):
     with tf.Graph().as_default() as graph:
         graph.create_op("Tagged", [tf.constant(1.0)], dict(ATTR_VALUES, scale=float("nan")), name="t")
-    loaded, _ = graphdef.load(graph.as_graph_def().to_json())
+    loaded, _ = importer.load(graph.as_graph_def().to_json())
     assert np.isnan(loaded.get_operation_by_name("t").get_attr("scale"))
 
 
@@ -374,7 +374,7 @@ def test_loading_never_unpickles_or_evaluates(model, monkeypatch):
     for module, name in [(pickle, "loads"), (pickle, "load"), (builtins, "eval"), (builtins, "exec"),
                          (builtins, "compile")]:
         monkeypatch.setattr(module, name, forbidden)
-    loaded, loaded_sess = graphdef.load(text)
+    loaded, loaded_sess = importer.load(text)
     np.testing.assert_array_equal(loaded_sess.run("out/y:0", {"x:0": X}), expected_y(X))
 
 
@@ -394,5 +394,5 @@ def test_numpy_ints_in_attrs_serialize_as_json_ints(tagged):
     with tf.Graph().as_default() as graph:
         graph.create_op("Tagged", [tf.constant(1.0)],
                         dict(ATTR_VALUES, count=np.int64(4), axes=(np.int32(1), np.int64(-1))), name="t")
-    loaded, _ = graphdef.load(graph.as_graph_def().to_json())
+    loaded, _ = importer.load(graph.as_graph_def().to_json())
     assert loaded.get_operation_by_name("t").attrs == dict(ATTR_VALUES, count=4, axes=(1, -1))

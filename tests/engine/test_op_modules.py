@@ -37,9 +37,9 @@ def test_a_graph_with_a_user_op_loads_once_its_module_is_named(user_module, monk
     del sys.modules[MODULE]  # now like an executor, which never imported it
 
     with pytest.raises(tf.GraphDefError, match=f"unknown op type 'UserOpsTestCube'.*{OP_MODULES_ENV}"):
-        tf.graphdef.load(text)
+        tf.importer.load(text)
     monkeypatch.setenv(OP_MODULES_ENV, f" json , {MODULE}")  # spaces are fine, imported modules are skipped
-    loaded, sess = tf.graphdef.load(text)
+    loaded, sess = tf.importer.load(text)
     cube = loaded.get_tensor_by_name("cube:0")
     np.testing.assert_array_equal(sess.run(cube, {loaded.get_tensor_by_name("x:0"): [2.0, -1.0]}), [8.0, -1.0])
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.ops._util import make
+from engine.ops.toolkit import make
 from engine.ops.array import reshape_like
 from engine.ops.joining import split_like
-from engine.testing import check_op, numerical_gradient
+from engine.testing import case, numerical_gradient, op_test
 
 COVERED_OPS = {"Reshape", "ReshapeLike", "Transpose", "ExpandDims", "Squeeze", "Tile", "TileGrad", "Shape", "Size",
                "Rank", "ConcatV2", "SplitLike", "Pack", "Unpack"}
@@ -19,10 +19,6 @@ M = RNG.standard_normal((2, 3))
 T = RNG.standard_normal((2, 3, 4))
 COLUMN = RNG.standard_normal((3, 1))
 INTS = np.arange(6, dtype=np.int32).reshape(2, 3)
-
-
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
 
 
 def _tile_grad(g, x):
@@ -71,9 +67,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 @pytest.mark.parametrize("build, shape, expected", [

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.testing import check_op
+from engine.testing import case, op_test
 
 COVERED_OPS = {"Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr",
                "LogicalNot", "SelectV2", "Maximum", "Minimum", "ClipByValue"}
@@ -21,10 +21,6 @@ I32 = np.array([[7, -7, 3], [-4, 9, 0]], dtype=np.int32)
 J32 = np.array([7, 2, -1], dtype=np.int32)
 B = np.array([[True, False, True], [False, False, True]])
 B_ROW = np.array([True, False, False])
-
-
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
 
 
 CASES = [
@@ -61,9 +57,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 def _grads(build, args):

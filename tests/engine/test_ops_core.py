@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.testing import check_op
+from engine.testing import case, op_test
 
 COVERED_OPS = {"Const", "Placeholder", "Identity", "StopGradient", "NoOp", "VariableV2", "Assign", "AssignAdd",
                "AssignSub"}
@@ -14,10 +14,6 @@ COVERED_OPS = {"Const", "Placeholder", "Identity", "StopGradient", "NoOp", "Vari
 RNG = np.random.default_rng(3)
 M = RNG.standard_normal((3, 4))
 I32 = np.array([[1, -2], [3, 4]], dtype=np.int32)
-
-
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
 
 
 CASES = [
@@ -44,9 +40,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 def test_Const_value_is_copied_and_read_only():

@@ -6,15 +6,11 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.testing import check_op
+from engine.testing import case, op_test
 
 COVERED_OPS = {"Fill", "ZerosLike", "OnesLike", "Range"}
 
 M = np.random.default_rng(4).standard_normal((2, 3))
-
-
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
 
 
 CASES = [
@@ -39,9 +35,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 @pytest.mark.parametrize("build, expected, dtype", [

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.ops._util import make
-from engine.testing import check_op
+from engine.ops.toolkit import make
+from engine.testing import case, op_test
 
 COVERED_OPS = {"StridedSlice", "StridedSliceGrad", "GatherV2", "GatherGrad", "OneHot"}
 
@@ -17,10 +17,6 @@ T = RNG.standard_normal((2, 3, 4))
 IDX = np.array([2, 0, 2], dtype=np.int32)
 IDX2 = np.array([[1, 0], [3, 3]], dtype=np.int64)
 LABELS = np.array([0, 2, 1, 2], dtype=np.int32)
-
-
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
 
 
 CASES = [
@@ -64,9 +60,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 def test_GatherV2_batching_rule_with_only_the_indices_batched():

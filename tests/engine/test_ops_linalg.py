@@ -6,17 +6,13 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.testing import check_op
+from engine.testing import case, op_test
 
 COVERED_OPS = {"MatMul"}
 
 RNG = np.random.default_rng(1)
 A, B = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2))
 STACK_A, STACK_B = RNG.standard_normal((2, 3, 4)), RNG.standard_normal((2, 4, 5))
-
-
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
 
 
 CASES = [
@@ -36,9 +32,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 def test_MatMul_batching_rule_with_only_the_second_operand_batched():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.testing import check_grads, check_op
+from engine.testing import case, check_grads, op_test
 
 COVERED_OPS = {"SumLike", "BroadcastLike", "Add", "Sub", "Mul", "RealDiv", "Neg", "FloorDiv", "FloorMod", "Pow",
                "SquaredDifference", "AddN", "Abs", "Sign", "Square", "Sqrt", "Rsqrt", "Reciprocal", "Exp", "Log",
@@ -25,10 +25,6 @@ I32 = np.array([[7, -7, 3], [-4, 9, 0]], dtype=np.int32)
 D32 = np.array([2, -3, 5], dtype=np.int32)
 I64 = I32.astype(np.int64)
 F32 = M.astype(np.float32)
-
-
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
 
 
 CASES = [
@@ -102,9 +98,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 def _grads(build, args, dtype=tf.float64):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.testing import check_grads, check_op, value_and_grad
+from engine.testing import case, check_grads, op_test, value_and_grad
 
 COVERED_OPS = {"Sigmoid", "Tanh", "Relu", "Elu", "Softplus", "Softmax", "LogSoftmax", "L2Loss",
                "SigmoidCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits",
@@ -54,10 +54,6 @@ def _softmax_xent(labels, logits, axis=-1):
     return -np.sum(labels * _log_softmax(logits, axis), axis)
 
 
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
-
-
 CASES = [
     case("Sigmoid", tf.sigmoid, [M], _sigmoid, grad_order=2),
     case("Sigmoid-float32", tf.nn.sigmoid, [M.astype(np.float32)], _sigmoid),
@@ -100,9 +96,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine.ops._util import make
+from engine.ops.toolkit import make
 from engine.ops.reduction import reduced_count, unreduce
-from engine.testing import check_op, value_and_grad
+from engine.testing import case, op_test, value_and_grad
 
 COVERED_OPS = {"Sum", "Mean", "Max", "Min", "Prod", "Any", "All", "ArgMax", "ArgMin",
                "Unreduce", "ReducedCount", "ExtremumWeights", "ProdOthers"}
@@ -34,10 +34,6 @@ def _weights(x):
 
 def _prod_others(x, axis):
     return make("ProdOthers", [x], None, axis=axis)
-
-
-def case(id, build, args, reference, **kw):
-    return pytest.param(build, args, reference, kw, id=id)
 
 
 CASES = [
@@ -91,9 +87,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("build, args, reference, kw", CASES)
-def test_op_matches_numpy(build, args, reference, kw):
-    check_op(build, args, reference, **kw)
+test_op_matches_numpy = op_test(CASES)
 
 
 

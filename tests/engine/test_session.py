@@ -1,5 +1,5 @@
 """Session: fetch structures, feeds and their checks, pruning, plan caching,
-buffer reuse, variables, user-defined ops through register_op, run_batched."""
+variables, user-defined ops through register_op, run_batched (buffer reuse: test_buffer_reuse.py)."""
 from __future__ import annotations
 
 import collections
@@ -315,56 +315,6 @@ def test_eval_without_a_default_session_is_an_error(g):
         t(g, "c:0").eval()
 
 
-# -- buffer reuse -----------------------------------------------------------------------------
-BIG = np.random.default_rng(1).uniform(0.5, 1.5, 60_000)  # above the size at which buffers are reused
-
-
-def test_buffer_reuse_keeps_fetched_intermediates(g):
-    with tf.Graph().as_default() as graph:
-        x = tf.placeholder(tf.float64, [None])
-        a = x * x
-        b = a + x
-        c = (b - x) / x
-    got_a, got_c = tf.Session(graph).run([a, c], {x: BIG})
-    np.testing.assert_array_equal(got_a, BIG * BIG)
-    np.testing.assert_allclose(got_c, BIG)
-
-
-def test_buffer_reuse_leaves_constants_and_variables_alone():
-    with tf.Graph().as_default() as graph:
-        x = tf.placeholder(tf.float64, [None])
-        c = tf.constant(BIG)
-        v = tf.Variable(BIG)
-        y = ((c + x) * v - x) * 2.0
-    sess = tf.Session(graph)
-    sess.run(v.initializer)
-    expected = ((BIG + BIG) * BIG - BIG) * 2.0
-    for _ in range(2):
-        np.testing.assert_array_equal(sess.run(y, {x: BIG}), expected)
-    np.testing.assert_array_equal(sess.run(c), BIG)
-    np.testing.assert_array_equal(sess.run(v), BIG)
-
-
-def test_buffer_reuse_never_writes_into_a_smaller_broadcast_input():
-    with tf.Graph().as_default() as graph:
-        row = tf.placeholder(tf.float64, [1, None])
-        col = tf.placeholder(tf.float64, [None, 1])
-        y = (row * 2.0) + (col * 2.0)
-    r, c = BIG[None, :1000], BIG[:100, None]
-    np.testing.assert_array_equal(tf.Session(graph).run(y, {row: r, col: c}), r * 2.0 + c * 2.0)
-
-
-def test_buffer_reuse_with_aliasing_readers():
-    with tf.Graph().as_default() as graph:
-        x = tf.placeholder(tf.float64, [None])
-        a = x * 2.0
-        alias = tf.identity(a)
-        y = a + 1.0
-    got_alias, got_y = tf.Session(graph).run([alias, y], {x: BIG})
-    np.testing.assert_array_equal(got_alias, BIG * 2.0)
-    np.testing.assert_array_equal(got_y, BIG * 2.0 + 1.0)
-
-
 # -- variables --------------------------------------------------------------------------------
 @pytest.fixture
 def vg():
@@ -569,16 +519,6 @@ def test_run_batched_plans_are_cached_apart_from_plain_runs(compiles):
     sess.run_batched(y, {row: X})
     sess.run_batched(y, {row: X[:2]})
     assert len(compiles) == 2
-
-
-def test_dead_large_buffers_are_reused():
-    with tf.Graph().as_default() as graph:
-        x = tf.placeholder(tf.float64, [None])
-        y = (x * x + x) * x
-    sess = tf.Session(graph)
-    np.testing.assert_allclose(sess.run(y, {x: BIG}), (BIG * BIG + BIG) * BIG)
-    plan, = sess._plans.values()
-    assert [isinstance(step.kernel, np.ufunc) for step in plan.steps] == [True, False, False]
 
 
 def test_variable_made_under_control_dependencies_reads_without_them():

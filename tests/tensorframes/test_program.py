@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine import graphdef
+from engine import graphdef, importer
 from tensorframes.column_spec import ColumnSpec
 from tensorframes.errors import (ColumnNotFoundError, FetchShapeError, OutputNameError, PlaceholderShapeError,
                                  PlaceholderTypeError, ProgramError, UnboundPlaceholderError)
@@ -181,7 +181,7 @@ def test_variables_ship_with_their_value_in_the_default_session():
         sess.run(tf.global_variables_initializer())
         sess.run(w.assign(5.0))
         program = block_map(z)
-    _, loaded = graphdef.load(program.graph_def)
+    _, loaded = importer.load(program.graph_def)
     np.testing.assert_array_equal(loaded.run("z:0", {"x:0": np.array([1.0, 2.0])}), [5.0, 10.0])
 
 
@@ -191,7 +191,7 @@ def test_variables_ship_from_the_session_argument():
     sess = tf.Session()
     sess.run(tf.global_variables_initializer())
     program = block_map(tf.multiply(x, w, name="z"), session=sess)
-    _, loaded = graphdef.load(program.graph_def)
+    _, loaded = importer.load(program.graph_def)
     np.testing.assert_array_equal(loaded.run("z:0", {"x:0": np.array([1.0])}), [3.0])
 
 

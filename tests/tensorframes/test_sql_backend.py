@@ -274,7 +274,7 @@ def bar_twice():
 
 
 def test_explain_names_the_op_that_keeps_the_graph_on_arrow(spark, bar_twice):
-    from engine.ops._util import make
+    from engine.extend import make
     df = spark.createDataFrame([(1.0,)], "x double")
     with tf.Graph().as_default():
         x = tfs.block(df, "x")

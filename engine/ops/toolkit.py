@@ -1,4 +1,9 @@
-"""Helpers shared by the op families: tensor conversion and common rules."""
+"""The toolkit every op family builds on: tensor conversion, op creation, and
+the dtype, shape, axis and batching rules many ops share.
+
+Below every family (it imports none of them); `engine.extend` re-exports the
+parts a user's op needs.
+"""
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence
@@ -34,8 +39,14 @@ def convert_to_tensor(value: Any, dtype: Optional[DType] = None, name: Optional[
             raise DTypeError(f"Tensor conversion requested dtype {want.name} for Tensor '{value.name}' "
                              f"of dtype {value.dtype.name}")
         return value
-    from .core import constant
-    return constant(as_array(value, want), name=name or "Const")
+    return const(as_array(value, want), name or "Const")
+
+
+def const(array: np.ndarray, name: Optional[str]) -> Tensor:
+    """A Const op holding a read-only copy of `array` (the graph owns its constants)."""
+    array = np.array(array, copy=True)
+    array.flags.writeable = False
+    return make("Const", [], name, value=array, dtype=dtypes.from_numpy(array))
 
 
 def as_array(value: Any, dtype: Optional[DType] = None) -> np.ndarray:
@@ -119,7 +130,7 @@ def broadcast_specs(inputs: Sequence[TensorSpec]) -> Optional[tuple]:
 
 def elementwise(allowed: str = "fi", out_dtype: Optional[DType] = None):
     """Inference rule for elementwise ops: one dtype in, broadcast shape out."""
-    def infer(inputs: Sequence[TensorSpec]) -> TensorSpec:
+    def infer(inputs: Sequence[TensorSpec], **attrs: Any) -> TensorSpec:
         dtype = same_dtype(inputs)
         require(dtype, allowed)
         return TensorSpec(out_dtype or dtype, broadcast_specs(inputs))

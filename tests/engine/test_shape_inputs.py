@@ -61,3 +61,12 @@ def test_stand_ins_follow_the_fed_shape_on_every_run():
         sess = tf.Session()
         assert sess.run(ones, {x: np.ones(2)}).shape == (2,)
         assert sess.run(ones, {x: np.ones(5)}).shape == (5,)
+
+
+def test_a_shape_that_needs_an_unfed_placeholder_is_not_derivable():
+    from engine.shape_inputs import ShapeSources
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [None, 3])
+        other = tf.placeholder(tf.float64, [None, 3])
+        sources = ShapeSources([x])
+        assert sources.derivable(tf.exp(x)) and not sources.derivable(x + other)
