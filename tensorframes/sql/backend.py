@@ -149,7 +149,7 @@ def reduce_sql(translation: Translation, df: DataFrame) -> list[np.ndarray]:
         if value is None or np.any(np.asarray(value, dtype=object) == None):  # noqa: E711
             raise EmptyReductionError(f"no rows to reduce for fetches {translation.program.output_names}: "
                                       "reducing an empty DataFrame (or group) has no value")
-        values.append(np.asarray(value, dtype=output.spec.dtype))
+        values.append(np.asarray(value, dtype=output.spec.dtype)[()])  # a numpy scalar for a scalar fetch
     return values
 
 

@@ -32,7 +32,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 import engine as tf
-from engine import graphdef
+from engine import importer
 from engine.op_types import PLACEHOLDER
 from engine.shapes import format_dims
 from tensorframes.errors import SqlTranslationError
@@ -156,7 +156,7 @@ def translate(program: Program, schema: T.StructType, reduce: bool = False) -> T
 
     ``schema`` is the DataFrame's: it tells which fed columns need checks for nulls.
     """
-    graph, _ = graphdef.load(program.graph_def)
+    graph, _ = importer.load(program.graph_def)
     values: dict[str, Value] = {f.placeholder: leaf_value(f, schema, program.rows) for f in program.feeds}
     fetches = [graph.get_tensor_by_name(o.tensor) for o in program.outputs]
     slow: list[str] = []

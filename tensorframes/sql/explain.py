@@ -43,10 +43,11 @@ def explain(fetches: Any, df: DataFrame | GroupedData, feed_dict: Mapping | None
     Nothing runs. The Arrow path's reason names the op that kept the graph
     there: ``op 'twice' (BarTwice): no SQL rule``.
 
-    >>> print(tfs.explain(tf.add(tfs.block(df, "x"), 3.0, name="z"), df))
+    >>> x = tfs.block(df, "x")
+    >>> print(tfs.explain(tf.add(x, 3.0, name="z"), df))  # doctest: +ELLIPSIS
     map_blocks: SQL path (Spark SQL expressions, no Python workers)
-      z = +(x, 3.0) AS z
-    >>> print(tfs.explain(tf.reduce_sum(tfs.block(df, "x"), keepdims=True, name="s"), df, trim=True))
+      z = +(CASE WHEN isNull(x) THEN raise_error('NullValueError: column ...' has a null value; ...) ELSE x END, 3.0) AS z
+    >>> print(tfs.explain(tf.reduce_sum(x, keepdims=True, name="s"), df, trim=True))
     map_blocks: Arrow path (Python workers): op 's' (Sum): reduces over the rows of a block (axis 0); a map keeps one value per row
     """
     if kind not in KINDS:

@@ -24,7 +24,7 @@ import numpy as np
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from engine import graphdef
+from engine import importer
 from tensorframes.program import Program
 from tensorframes.sql import numerics as N
 from tensorframes.sql.compiler import (Context, Translation, Value, as_node, as_objects, leaf_value, merged, sql_rule,
@@ -224,7 +224,7 @@ _PAIRWISE = {"Add": "Sum", "Maximum": "Max", "Minimum": "Min", "LogicalAnd": "Al
 def pairwise_rows(program: Program, schema: T.StructType) -> Translation:
     """A ``reduce_rows`` program whose fetches combine their two placeholders with one associative op
     (``x_1 + x_2``, maximum, minimum, and, or): that op's native aggregate of the column."""
-    graph, _ = graphdef.load(program.graph_def)
+    graph, _ = importer.load(program.graph_def)
     outputs = []
     for output, feed in zip(program.outputs, program.feeds):
         op = graph.get_tensor_by_name(output.tensor).op
