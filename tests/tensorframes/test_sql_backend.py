@@ -361,3 +361,24 @@ def test_churn_models_score_through_sql_with_the_arrow_paths_predictions(spark):
         assert len(sql) == test.count() > 500
         np.testing.assert_allclose(sql, arrow, rtol=1e-12, err_msg=model.__name__)
         assert np.array_equal(sql > 0.5, arrow > 0.5)
+
+
+@pytest.mark.slow
+def test_sql_path_under_spark_connect_starts_no_python_worker():
+    """A Connect server of its own (in a subprocess: the test process holds a classic session)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("connect_sql_job.py"))], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["backend"] == "sql"
+    np.testing.assert_allclose(result["y"], 1 / (1 + np.exp(-np.arange(6) / 2.0)))
+    assert result["z"] == [float(i * i + 1) for i in range(6)]
+    assert result["workers_after_sql"] == 0
+    assert result["workers_after_arrow"] > 0  # the check sees workers when there are some
