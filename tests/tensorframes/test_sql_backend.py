@@ -154,7 +154,7 @@ def build(inputs: list[tf.Tensor], steps: list) -> list[tf.Tensor]:
     return pool[2:][-4:]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(graph_batches())
 def test_random_graphs_of_basic_ops_agree_bit_for_bit(spark, case):
@@ -345,6 +345,7 @@ def _example(name: str):
         sys.path.remove(str(folder))
 
 
+@pytest.mark.slow  # the example's feature pipeline is a dozen Spark jobs
 def test_churn_models_score_through_sql_with_the_arrow_paths_predictions(spark):
     churn = _example("03_churn")
     _, test = churn._common.churn_data(spark)
