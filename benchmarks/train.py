@@ -12,16 +12,27 @@ For linear and for logistic regression (no regularization, with intercept):
    then train exactly that many steps, from the call to the trained values
    in the session (stage start, loading the data into numpy, rendezvous,
    steps, result). The loss of the values it returns is checked in numpy.
-3. What a step costs: a barrier step on all rows against the numpy work of
+3. Where a tfs.train call's time goes (median over the timed runs, from
+   ``TrainResult.trace``): driver set-up (the call until the stage is
+   submitted: the training graph, the slot check), stage start (until the
+   first task runs), loading (the slowest task's partition into numpy),
+   rendezvous (what meeting the peers adds after the loading: through the
+   driver, it overlaps), steps, and the result (the last step until the
+   values are in the session: the state through the ``repartition(1)``
+   shuffle).
+4. What a step costs: a barrier step on all rows against the numpy work of
    one replica's step (its half of the rows, timed here with BLAS on one
    thread, as in Spark's Python workers); a barrier step on 1,000 rows,
    i.e. the overhead alone (allreduce, update, progress); and a
    driver-mode step (one Spark job), for scale.
 
 Every timed case runs ``--repeat`` times in turns after one warm-up of each;
-medians are shown. ``--rows`` changes the size.
+best and median are shown. ``--rows`` changes the size; ``--big-rows``
+(e.g. 10000000) adds the side-by-side rows on that many rows too,
+``--big-repeat`` times (the driver JVM gets ``--driver-memory``, default
+6g, to cache them).
 
-    python benchmarks/train.py [--rows 1000000] [--repeat 3]
+    python benchmarks/train.py [--rows 1000000] [--repeat 5] [--big-rows 10000000 --big-repeat 2]
 """
 from __future__ import annotations
 
@@ -118,25 +129,42 @@ def step_compute(kind: str, df, xs: np.ndarray, y: np.ndarray, repeat: int = 20)
     return statistics.median(times)
 
 
-def compare(kind: str, df, vectors, xs, y, repeat: int) -> tuple[str, float]:
-    """The side-by-side row of `kind`, and the seconds of a barrier step on all rows."""
+def split(call: float, returned: float, trace: dict) -> dict[str, float]:
+    """Seconds of each phase of one tfs.train call (see the module docstring)."""
+    tasks = trace["tasks"]
+    loaded, met, trained = (max(t[k] for t in tasks) for k in ("loaded", "met", "trained"))
+    started = min(t["started"] for t in tasks)
+    return {"driver set-up": trace["submitted"] - call, "stage start": started - trace["submitted"],
+            "loading": max(t["loaded"] - t["started"] for t in tasks), "rendezvous": max(met - loaded, 0.0),
+            "steps": trained - met, "result": returned - trained}
+
+
+def compare(kind: str, df, vectors, xs, y, repeat: int, rows: int) -> tuple[str, float, str]:
+    """The side-by-side row of `kind`, the seconds of a barrier step on all rows, the time split row."""
     mllib(kind, vectors)  # warm-up
     fits = [mllib(kind, vectors) for _ in range(repeat)]
     model = fits[-1][1]
     target = loss_of(kind, xs, y, model.coefficients.toArray(), model.intercept)
     pilot = Model(kind).train(df, 100)[1]
     steps = next(i for i, loss in enumerate(pilot.losses) if loss <= target)  # the values after `steps` steps
-    runs = []
+    runs, splits = [], []
     for _ in range(repeat):
         ours = Model(kind)
-        runs.append((ours.train(df, steps)[0], ours))
+        call = time.time()
+        seconds, result = ours.train(df, steps)
+        runs.append((seconds, ours))
+        splits.append(split(call, call + seconds, result.trace))
     ours_loss = loss_of(kind, xs, y, *runs[-1][1].values())
     assert ours_loss <= target, (ours_loss, target)
-    mllib_time, ours_time = statistics.median(t for t, _ in fits), statistics.median(t for t, _ in runs)
+    mllib_times, ours_times = [t for t, _ in fits], [t for t, _ in runs]
+    mllib_time, ours_time = statistics.median(mllib_times), statistics.median(ours_times)
     long_run = Model(kind).train(df, 60)[1]
-    row = (f"| {kind} regression | {mllib_time:.2f} s ({model.summary.totalIterations} iterations) "
-           f"| {ours_time:.2f} s ({steps} steps) | {ours_time / mllib_time:.2f}× | {target:.10g} | {ours_loss:.10g} |")
-    return row, long_run.seconds / long_run.steps
+    row = (f"| {kind} regression, {rows:,} rows | {mllib_time:.2f} s (best {min(mllib_times):.2f}; "
+           f"{model.summary.totalIterations} iterations) | {ours_time:.2f} s (best {min(ours_times):.2f}; {steps} steps) "
+           f"| {ours_time / mllib_time:.2f}× (best/best {min(ours_times) / min(mllib_times):.2f}×) "
+           f"| {target:.10g} | {ours_loss:.10g} |")
+    phases = " | ".join(f"{statistics.median(s[k] for s in splits):.3f}" for k in splits[0])
+    return row, long_run.seconds / long_run.steps, f"| {kind}, {rows:,} rows | {phases} |"
 
 
 def step_costs(kind: str, df, xs, y, barrier_step: float) -> str:
@@ -155,21 +183,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--big-rows", type=int, default=None)
+    parser.add_argument("--big-repeat", type=int, default=2, help="runs of each case on --big-rows")
+    parser.add_argument("--driver-memory", default="6g")
     args = parser.parse_args()
-    spark = tfs.get_spark(master="local[2]")
-    df, xs, labels = make_data(spark, args.rows)
-    vectors = df.select(array_to_vector("x").alias("features"), "linear", "logistic").cache()
-    vectors.count()
-    rows = ["| case | MLlib fit | tfs.train (barrier, L-BFGS) | ours / MLlib | MLlib's loss | our loss |",
-            "|---|---|---|---|---|---|"]
+    spark = tfs.get_spark(master="local[2]", **{"spark.driver.memory": args.driver_memory})
+    rows = ["| case | MLlib fit, median | tfs.train (barrier, L-BFGS), median | ours / MLlib | MLlib's loss "
+            "| our loss |", "|---|---|---|---|---|---|"]
+    phases = ["| case | driver set-up | stage start | loading | rendezvous | steps | result |",
+              "|---|---|---|---|---|---|---|"]
     steps = ["| model | barrier step, all rows | its numpy work (one replica) | barrier step, 1,000 rows "
              "| driver-mode step |", "|---|---|---|---|---|"]
-    for kind in ("linear", "logistic"):
-        row, barrier_step = compare(kind, df, vectors, xs, labels[kind], args.repeat)
-        rows.append(row)
-        steps.append(step_costs(kind, df, xs, labels[kind], barrier_step))
-    print(f"{args.rows:,} rows x {FEATURES} features, {PARTITIONS} partitions, local[2], median of {args.repeat}")
-    print("\n".join(rows + [""] + steps))
+    for size in [args.rows] + ([args.big_rows] if args.big_rows else []):
+        df, xs, labels = make_data(spark, size)
+        vectors = df.select(array_to_vector("x").alias("features"), "linear", "logistic").cache()
+        vectors.count()
+        for kind in ("linear", "logistic"):
+            repeat = args.repeat if size == args.rows else args.big_repeat
+            row, barrier_step, phase = compare(kind, df, vectors, xs, labels[kind], repeat, size)
+            rows.append(row)
+            phases.append(phase)
+            if size == args.rows:
+                steps.append(step_costs(kind, df, xs, labels[kind], barrier_step))
+            print(row, phase, sep="\n", flush=True)
+        df.unpersist()
+        vectors.unpersist()
+    print(f"{FEATURES} features, {PARTITIONS} partitions, local[2], {args.repeat} runs each")
+    print("\n".join(rows + [""] + phases + ["", "seconds, median"] + [""] + steps))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ cached execution plans. Graphs serialize to a safe, versioned GraphDef (JSON
 plus raw little-endian arrays; never pickle). Nothing here imports Spark.
 """
 from . import dtypes, errors, registry
-from .dtypes import DType, as_dtype, bool_, double, float32, float64, int32, int64
+from .dtypes import DType, as_dtype, bool_, double, float16, float32, float64, half, int8, int16, int32, int64, uint8
 from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
 from .gradients import gradients
 from .graphdef import GraphDef
@@ -28,18 +28,44 @@ from .ops.math import (abs, add, add_n, cast, ceil, cos, div, divide, exp, floor
 from .ops.compare import (clip_by_value, equal, greater, greater_equal, less, less_equal, logical_and, logical_not,
                           logical_or, logical_xor, maximum, minimum, not_equal, where, where_v2)
 from .ops.nn import sigmoid, tanh
+from .control_flow import case, cond, while_loop
+from .ops.composite import (arg_max, arg_min, clip_by_global_norm, clip_by_norm, count_nonzero, diag, diag_part,
+                            eye, global_norm, is_tensor, lin_space, linspace, matrix_diag, matrix_diag_part,
+                            reduce_logsumexp, split, tensordot, to_double, to_float, to_int32, to_int64, trace)
+from .ops.core import placeholder_with_default
+from .ops.linalg import matrix_determinant, matrix_inverse, matrix_transpose
+from .ops.logging_ops import Print, print_ as print  # noqa: A001  (tf.print)
+from .ops.math import truncatediv, truncatemod
+from .ops.scan import cumprod, cumsum
+from .ops.selection import boolean_mask, unsorted_segment_mean, unsorted_segment_sum
+from .ops.random import (multinomial, random_gamma, random_normal, random_shuffle, random_uniform,
+                         truncated_normal)
+from .random_seed import get_seed, set_random_seed
+from . import random
+from .init_ops import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer, ones_initializer,
+                       random_normal_initializer, random_uniform_initializer, truncated_normal_initializer,
+                       variance_scaling_initializer, zeros_initializer)
+from .variable_scope import (AUTO_REUSE, GraphKeys, VariableScope, add_to_collection, add_to_collections,
+                             get_collection, get_collection_ref, get_variable, get_variable_scope, local_variables,
+                             local_variables_initializer, model_variables, variable_scope)
 from . import nn
 from . import initializers, layers
 from . import losses, train
 from . import models
+from . import contrib
 from .models import Sequential
 from . import extend
 from .ops.toolkit import convert_to_tensor
 from .registry import NOT_DIFFERENTIABLE, KernelContext, OpDef, TensorSpec, get_op, register_op, registered_ops
-from .session import Session
+from .session import InteractiveSession, Session
+from . import tf_logging as logging  # noqa: E402  (tf.logging)
+from . import app
+from .app import flags
+from .config import ConfigProto, GPUOptions, GraphOptions, OptimizerOptions, RunMetadata, RunOptions
 from .shapes import TensorShape
-from .variables import (Variable, assign, assign_add, assign_sub, global_variables,
-                        global_variables_initializer, trainable_variables, variables_initializer)
+from .variables import (Variable, assign, assign_add, assign_sub, all_variables, global_variables,
+                        global_variables_initializer, initialize_all_variables, initialize_variables,
+                        trainable_variables, variables_initializer)
 
 bool = bool_  # noqa: A001  (TensorFlow spells it tf.bool)
 newaxis = None  # x[:, newaxis] as in TensorFlow and numpy

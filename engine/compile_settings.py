@@ -125,13 +125,18 @@ _OPTIMIZERS = {
 }
 
 
-def optimizer(value: Any) -> Any:
-    """An optimizer instance from a name ("adam", "sgd", ...) or the instance itself."""
+def optimizer(value: Any, learning_rate: Optional[float] = None) -> Any:
+    """An optimizer instance from a name ("adam", "sgd", ...) or the instance itself.
+
+    A name gets Keras' default learning rate unless ``learning_rate`` is given.
+    """
     if isinstance(value, str):
         if value not in _OPTIMIZERS:
             raise ValueError(f"unknown optimizer {value!r}; known: {', '.join(sorted(_OPTIMIZERS))} "
                              "or an engine.train optimizer instance")
         cls, kwargs = _OPTIMIZERS[value]
+        if learning_rate is not None:
+            kwargs = {**kwargs, "learning_rate": learning_rate}
         return getattr(train, cls)(**kwargs)
     if not hasattr(value, "minimize"):
         raise TypeError(f"an optimizer is a name or an object with minimize(loss), found {value!r}")

@@ -1,4 +1,4 @@
-"""Tensor element types: float32, float64, int32, int64 and bool.
+"""Tensor element types: float16/32/64, int8/16/32/64, uint8 and bool.
 
 A `DType` wraps a numpy dtype. `as_dtype` accepts a DType, a numpy dtype or
 type, or a name, and refuses anything else, so no op ever sees an element
@@ -33,7 +33,11 @@ class DType:
 
     @property
     def is_integer(self) -> bool:
-        return self.np.kind == "i"
+        return self.np.kind in "iu"
+
+    @property
+    def is_unsigned(self) -> bool:
+        return self.np.kind in "ub"
 
     @property
     def is_bool(self) -> bool:
@@ -63,15 +67,20 @@ class DType:
         return self.name
 
 
+float16 = DType("float16", np.float16, "DT_HALF")  # storage; numpy computes in half precision too
 float32 = DType("float32", np.float32, "DT_FLOAT")
 float64 = DType("float64", np.float64, "DT_DOUBLE")
+int8 = DType("int8", np.int8, "DT_INT8")
+int16 = DType("int16", np.int16, "DT_INT16")
+uint8 = DType("uint8", np.uint8, "DT_UINT8")
 int32 = DType("int32", np.int32, "DT_INT32")
 int64 = DType("int64", np.int64, "DT_INT64")
 bool_ = DType("bool", np.bool_, "DT_BOOL")
 double = float64
+half = float16
 
-ALL = (float32, float64, int32, int64, bool_)
-_BY_NAME = {d.name: d for d in ALL} | {"double": float64, "float": float32}
+ALL = (float32, float64, int32, int64, bool_, float16, int8, int16, uint8)
+_BY_NAME = {d.name: d for d in ALL} | {"double": float64, "float": float32, "half": float16}
 _BY_NP = {d.np: d for d in ALL}
 NUMPY_DTYPES = frozenset(_BY_NP)  # the numpy dtypes a tensor may have
 

@@ -51,3 +51,15 @@ class SavedModelError(GraphDefError):
 
 class InvalidArgumentError(EngineError, ValueError):
     """A kernel received values it cannot process (raised at run time)."""
+
+
+class NotFoundError(FailedPreconditionError):
+    """A checkpoint, file or saved name does not exist (TensorFlow's NotFoundError)."""
+
+
+class DataLossError(InvalidArgumentError):
+    """A file is malformed or does not match its digest (a checkpoint, say)."""
+
+
+class NotFittedError(EngineError, ValueError, AttributeError):
+    """An estimator of engine.learn is used before ``fit`` (a ValueError and AttributeError, as in scikit-learn)."""

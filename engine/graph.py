@@ -174,6 +174,7 @@ class Graph:
         self._name_stack = ""
         self._control_stack: list[list[Operation]] = []
         self._collections: dict[str, list] = {}
+        self.seed: Optional[int] = None  # graph-level random seed (engine.random_seed.set_random_seed)
         self._lock = threading.Lock()
 
     # -- lookup ---------------------------------------------------------------
@@ -265,8 +266,24 @@ class Graph:
     def add_to_collection(self, name: str, value: Any) -> None:
         self._collections.setdefault(name, []).append(value)
 
-    def get_collection(self, name: str) -> list:
-        return list(self._collections.get(name, []))
+    def add_to_collections(self, names: Any, value: Any) -> None:
+        for name in [names] if isinstance(names, str) else dict.fromkeys(names):
+            self.add_to_collection(name, value)
+
+    def get_collection(self, name: str, scope: Optional[str] = None) -> list:
+        """The items of a collection; with `scope`, those whose name starts with a match of it (TF's rule)."""
+        items = list(self._collections.get(name, []))
+        if scope is None:
+            return items
+        pattern = re.compile(scope)
+        return [i for i in items if isinstance(getattr(i, "name", None), str) and pattern.match(i.name)]
+
+    def get_collection_ref(self, name: str) -> list:
+        """The collection's list itself (changes to it change the collection)."""
+        return self._collections.setdefault(name, [])
+
+    def clear_collection(self, name: str) -> None:
+        self._collections.pop(name, None)
 
     def get_all_collection_keys(self) -> list[str]:
         return list(self._collections)

@@ -57,13 +57,14 @@ def convert_variables_to_constants(sess: Any, input_graph_def: GraphDef,
     Each variable becomes a `Const` holding its value in `sess`;
     FailedPreconditionError names a variable the session has no value for.
     Ops that change variables (assignments) cannot be frozen: GraphError.
+    Random ops can: their seeds are attrs, so the frozen graph draws the same numbers.
     """
     sub = extract_sub_graph(input_graph_def, output_node_names)
     nodes = []
     for node in sub.nodes:
         if node["op"] == VARIABLE:
             node = _as_constant(node, sess)
-        elif get_op(node["op"]).stateful:
+        elif get_op(node["op"]).ref_input:  # an assignment; random ops (stateful, no ref) freeze fine
             raise GraphError(f"cannot freeze {node['op']} '{node['name']}': it changes state; "
                              "a frozen graph computes values only")
         nodes.append(node)

@@ -1,6 +1,9 @@
 """Layers: callables that create their variables on first call.
 
-`Dense(units, activation)` computes `activation(inputs @ kernel + bias)`.
+`Dense(units, activation)` computes `activation(inputs @ kernel + bias)`;
+image layers (`Conv2D`, `MaxPooling2D`, `AveragePooling2D`, `Flatten`) live
+in engine.layers_conv and `Dropout` / `BatchNormalization`, which behave
+differently in training, in engine.layers_train; all are importable from here.
 Its variables live under the layer's name scope (`dense/kernel`,
 `dense/bias`; a second Dense in the same graph is `dense_1/...`), and
 calling the layer again reuses them.
@@ -17,41 +20,18 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from . import initializers, nn
+from . import initializers
 from .initializers import derived_seed
 from .errors import DTypeError, GraphError, ShapeError
+from .functional_layers import (average_pooling2d, conv2d, dense, dropout, flatten,  # noqa: F401  (tf.layers.*)
+                                max_pooling2d)
 from .graph import Tensor
+from .layer_base import Activation, Layer, activation_name, get_activation  # noqa: F401  (public here too)
+from .layers_conv import AveragePooling2D, Conv2D, Flatten, MaxPooling2D
+from .layers_train import BatchNormalization, Dropout
 from .ops.toolkit import convert_to_tensor
 from .ops.linalg import matmul
 from .variables import Variable
-
-Activation = Callable[[Tensor], Tensor]
-
-
-def _activations() -> dict[str, Optional[Activation]]:
-    return {"linear": None, "relu": nn.relu, "sigmoid": nn.sigmoid, "tanh": nn.tanh, "softmax": nn.softmax}
-
-
-def activation_name(activation: Any) -> str:
-    """The name of a known activation ("linear" for None); ValueError otherwise."""
-    if activation is None:
-        return "linear"
-    known = _activations()
-    if isinstance(activation, str):
-        if activation not in known:
-            raise ValueError(f"unknown activation {activation!r}; known: {', '.join(sorted(known))}")
-        return activation
-    return next((name for name, fn in known.items() if fn is activation), getattr(activation, "__name__", "custom"))
-
-
-def get_activation(activation: Any) -> Optional[Activation]:
-    """The activation function for a name, None ("linear") or a callable."""
-    if activation is None or isinstance(activation, str):
-        return _activations()[activation_name(activation)]
-    if callable(activation):
-        return activation
-    raise TypeError(f"an activation is a name or a callable, found {activation!r}")
-
 
 class Dense:
     """A fully connected layer: `activation(inputs @ kernel + bias)`.
@@ -133,3 +113,8 @@ class Dense:
     def __repr__(self) -> str:
         where = f" '{self._scope[:-1]}'" if self._scope else ""
         return f"<Dense{where} units={self.units} activation={self.activation_name}>"
+
+
+
+__all__ = ["AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout", "Flatten", "Layer", "MaxPooling2D",
+           "activation_name", "get_activation"]

@@ -247,3 +247,29 @@ def itakura_saito_divergence(labels: Any, predictions: Any, axis: int = -1, weig
         ratio = labels / predictions
         losses = reduce_sum(ratio - log(ratio) - 1, axis, keepdims=True)
         return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+
+
+REGULARIZATION_LOSSES = "regularization_losses"  # TensorFlow's GraphKeys.REGULARIZATION_LOSSES
+
+
+def get_regularization_losses(scope: Optional[str] = None) -> list:
+    """The regularization losses (from get_variable(regularizer=...)), filtered by `scope`."""
+    return get_default_graph().get_collection(REGULARIZATION_LOSSES, scope)
+
+
+def get_regularization_loss(scope: Optional[str] = None, name: str = "total_regularization_loss") -> Tensor:
+    """Their sum (a float32 0.0 when there are none)."""
+    from .ops.core import constant
+    from .ops.math import add_n
+    losses = get_regularization_losses(scope)
+    return add_n(losses, name=name) if losses else constant(0.0, name=name)
+
+
+def get_total_loss(add_regularization_losses: bool = True, name: str = "total_loss",
+                   scope: Optional[str] = None) -> Tensor:
+    """The sum of the collected losses (and, by default, the regularization losses)."""
+    from .ops.math import add_n
+    losses = get_losses(scope) + (get_regularization_losses(scope) if add_regularization_losses else [])
+    if not losses:
+        raise ValueError("No losses are collected: build a tf.losses loss (or add_loss) first")
+    return add_n(losses, name=name)

@@ -30,7 +30,7 @@ from . import dtypes, saved_model
 from .errors import FailedPreconditionError, SavedModelError, ShapeError
 from .graph import Graph, Operation, Tensor, tensor_of
 from .initializers import derived_seed
-from .ops.core import placeholder
+from .ops.core import group, placeholder
 from .session import Session
 from .variables import global_variables, trainable_variables, variables_initializer
 
@@ -56,12 +56,19 @@ class History:
 
 
 class Training(NamedTuple):
-    """The training part of a model's graph: targets in, loss and metrics out."""
+    """The training part of a model's graph: targets in, loss and metrics out.
+
+    `loss` and `metrics` are the inference-mode ones (evaluate); `fit_loss` and
+    `fit_metrics` those of the training-mode outputs that `train_op` minimizes
+    (the same tensors unless a layer such as Dropout behaves differently in training).
+    """
 
     targets: Tensor
     loss: Tensor
     train_op: Operation
     metrics: dict  # metric name -> scalar tensor
+    fit_loss: Tensor
+    fit_metrics: dict
 
 
 class Model:
@@ -79,6 +86,9 @@ class Model:
         self.outputs: Optional[Tensor] = None
         self.logits: Optional[Tensor] = None
         self.output_activation = "linear"
+        self.fit_outputs: Optional[Tensor] = None  # training-mode outputs and logits (Dropout on, ...)
+        self.fit_logits: Optional[Tensor] = None
+        self.updates: list = []  # ops each training step runs besides the optimizer's (moving averages)
         self.compile_settings: Optional[dict] = None
         self._optimizer: Any = None
         self._training: Optional[Training] = None
@@ -103,13 +113,23 @@ class Model:
         loss_name = self.compile_settings["loss"]
         with self.graph.as_default(), self.graph.name_scope("training"):
             targets = placeholder(*self._target_spec(loss_name), name="targets")
-            head = settings.LossInputs(targets, self.outputs, self.logits, self.output_activation)
-            loss = settings.loss(loss_name)(head)
-            metrics = {m: settings.metric(m, loss_name)(head) for m in self.compile_settings["metrics"]}
-            train_op = self._optimizer.minimize(loss, var_list=self.weights)
-        self._training = Training(targets, loss, train_op, metrics)
+            loss, metrics = self._loss_and_metrics(targets, self.outputs, self.logits)
+            fit_loss, fit_metrics = loss, metrics
+            if self.fit_outputs is not None and self.fit_outputs is not self.outputs:
+                with self.graph.name_scope("fit"):
+                    fit_loss, fit_metrics = self._loss_and_metrics(targets, self.fit_outputs, self.fit_logits)
+            train_op = self._optimizer.minimize(fit_loss, var_list=self.weights)
+            if self.updates:
+                train_op = group(train_op, *self.updates, name="train_step")
+        self._training = Training(targets, loss, train_op, metrics, fit_loss, fit_metrics)
         self._initialize_new_variables()
         return self._training
+
+    def _loss_and_metrics(self, targets: Tensor, outputs: Tensor, logits: Optional[Tensor]) -> tuple:
+        loss_name = self.compile_settings["loss"]
+        head = settings.LossInputs(targets, outputs, logits, self.output_activation)
+        return (settings.loss(loss_name)(head),
+                {m: settings.metric(m, loss_name)(head) for m in self.compile_settings["metrics"]})
 
     def _target_spec(self, loss_name: str) -> tuple:
         if settings.sparse_targets(loss_name):
@@ -216,7 +236,7 @@ class Model:
         if len(x) == 0:
             raise ValueError(f"fit: validation_split={validation_split} leaves no training samples")
         training = self._training_part()
-        fetches = {"loss": training.loss, **training.metrics, "_": training.train_op}
+        fetches = {"loss": training.fit_loss, **training.fit_metrics, "_": training.train_op}
         history = History()
         for epoch in range(epochs):
             order = self._rng.permutation(len(x)) if shuffle else np.arange(len(x))
@@ -253,7 +273,8 @@ class Model:
         if self._training is not None:
             t = self._training
             training = {"targets": t.targets.name, "loss": t.loss.name, "train_op": t.train_op.name,
-                        "metrics": {k: v.name for k, v in t.metrics.items()}}
+                        "metrics": {k: v.name for k, v in t.metrics.items()}, "fit_loss": t.fit_loss.name,
+                        "fit_metrics": {k: v.name for k, v in t.fit_metrics.items()}}
         return {"format": FORMAT, "version": VERSION, "seed": self.seed,
                 "logits": self.logits.name if self.logits is not None else None,
                 "output_activation": self.output_activation, "compile": self.compile_settings,
@@ -295,21 +316,39 @@ class Sequential(Model):
             if hasattr(layer, "seed") and layer.seed is None:  # unseeded layers draw from the model's seed
                 layer.seed = derived_seed(self.seed, 0, i)
         with self.graph.as_default():
-            self.inputs = h = placeholder(self.dtype, (None,) + tuple(input_shape)[1:], name="inputs")
-            for layer in self.layers[:-1]:
-                h = layer(h)
+            self.inputs = placeholder(self.dtype, (None,) + tuple(input_shape)[1:], name="inputs")
+            self.outputs, self.logits = self._stack(training=False)
+            if any(getattr(layer, "uses_training", False) for layer in self.layers):
+                with self.graph.name_scope("fit"):
+                    self.fit_outputs, self.fit_logits = self._stack(training=True)
             last = self.layers[-1]
             if hasattr(last, "linear"):
-                self.logits = last.linear(h)
-                self.outputs = last.activate(self.logits)
                 self.output_activation = last.activation_name
-            else:
-                self.outputs = last(h)
+        self.updates = [u for layer in self.layers for u in getattr(layer, "updates", ())]
         self._initialize_new_variables()
+
+    def _stack(self, training: bool) -> tuple:
+        """(outputs, logits or None) of the layers over the inputs, in inference or training mode.
+
+        Two stacks share the variables: predict, evaluate and saved models
+        get the inference one, free of random ops and batch statistics.
+        """
+        h = self.inputs
+        for layer in self.layers[:-1]:
+            h = _call(layer, h, training)
+        last = self.layers[-1]
+        if hasattr(last, "linear"):
+            logits = last.linear(h)
+            return last.activate(logits), logits
+        return _call(last, h, training), None
 
     def _ensure_built(self, x: np.ndarray) -> None:
         if self.outputs is None:
             self.build(x.shape)
+
+
+def _call(layer: Any, h: Tensor, training: bool) -> Tensor:
+    return layer(h, training=training) if getattr(layer, "uses_training", False) else layer(h)
 
 
 def load_model(path: str) -> Model:
@@ -347,9 +386,11 @@ def _restore(model: Model, config: dict) -> None:
         model.compile_settings = config["compile"]
     if config["training"] is not None:
         t = config["training"]
-        model._training = Training(tensor_of(graph, t["targets"]), tensor_of(graph, t["loss"]),
-                                   graph.get_operation_by_name(t["train_op"]),
-                                   {k: tensor_of(graph, v) for k, v in t["metrics"].items()})
+        loss, metrics = tensor_of(graph, t["loss"]), {k: tensor_of(graph, v) for k, v in t["metrics"].items()}
+        model._training = Training(tensor_of(graph, t["targets"]), loss, graph.get_operation_by_name(t["train_op"]),
+                                   metrics, tensor_of(graph, t["fit_loss"]) if "fit_loss" in t else loss,
+                                   {k: tensor_of(graph, v) for k, v in t["fit_metrics"].items()}
+                                   if "fit_metrics" in t else metrics)
 
 
 _CONFIG_TYPES = {"format": str, "version": int, "seed": (int, type(None)), "logits": (str, type(None)),

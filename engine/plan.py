@@ -106,13 +106,15 @@ def _value_inputs(op: Operation, skip: Callable[[Tensor], bool]) -> list:
 
 
 def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
-                 variables: dict, batched: bool = False) -> Plan:
+                 variables: dict, batched: bool = False, state: Optional[dict] = None) -> Plan:
     """Prune, order and bind the kernels needed to compute `fetches` from `feeds`.
 
     A fetched tensor that is also fed is returned as fed, without running
     its op. With `batched`, the fed values carry an extra leading batch
     dimension and every op downstream of them runs through its batching rule.
+    `state` is the session's per-op kernel state (see KernelContext).
     """
+    state = {} if state is None else state
     fed = set(feeds)
     targets = [f.op if isinstance(f, Tensor) else f for f in fetches if f not in fed]
     shapes = ShapeSources(feeds) if not batched else None
@@ -151,7 +153,7 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
             kernel = _check_outputs(op, bind_batched(op, flags))
         else:
             dead = [ins.index(s) for s in free if s in reusable]
-            kernel = reusing(op.op_def.kernel, dead[0]) if dead else _bind_kernel(op, variables)
+            kernel = reusing(op.op_def.kernel, dead[0]) if dead else _bind_kernel(op, variables, state)
         steps.append(Step(kernel, ins, outs, free + tuple(s for s in outs if s not in last_use and s not in keep)))
     return Plan(steps, len(slot_of) + len(scratch), len(feeds), fetch_slots)
 
@@ -172,11 +174,11 @@ def _stand_in_steps(ops: list[Operation], fed: set, shapes: ShapeSources, slot_o
     return steps
 
 
-def _bind_kernel(op: Operation, variables: dict) -> Callable:
+def _bind_kernel(op: Operation, variables: dict, state: dict) -> Callable:
     kernel = op.op_def.kernel
     if op.op_def.stateful:
         ref = op.inputs[0].op.name if op.op_def.ref_input else None
-        kernel = functools.partial(kernel, KernelContext(op.name, variables, ref))
+        kernel = functools.partial(kernel, KernelContext(op.name, variables, ref, state))
     if op.attrs:
         kernel = functools.partial(kernel, **op.attrs)
     if not op.outputs:

@@ -57,11 +57,14 @@ NOT_DIFFERENTIABLE = _NotDifferentiable()
 
 @dataclass
 class KernelContext:
-    """What a stateful kernel may touch: the session's variable store."""
+    """What a stateful kernel may touch: the session's variable store, and
+    `state`, the session's private per-op state (a random op's generator),
+    which is never exported with the variables."""
 
     op_name: str
     variables: dict
     ref: Optional[str] = None  # the variable an Assign-like op writes to
+    state: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
-from .defaults import session_stack
+from .config import ignored
+from .defaults import graph_stack, session_stack
 from .errors import FailedPreconditionError, FeedError, FetchError, GraphError
 from .graph import Graph, Tensor, get_default_graph
 from .op_types import VARIABLE
@@ -64,15 +65,26 @@ class Session:
     np.float64(6.0)
     """
 
-    def __init__(self, graph: Optional[Graph] = None) -> None:
+    def __init__(self, target: Any = "", graph: Optional[Graph] = None, config: Any = None) -> None:
+        if isinstance(target, Graph):  # Session(graph), the engine's own short form
+            target, graph = "", target
+        if target:
+            raise FailedPreconditionError(f"Session target {target!r}: the engine runs in process only; "
+                                          "use tensorframes to run graphs on a Spark cluster")
+        ignored("Session config", config)
         self.graph = graph or get_default_graph()
         self.variables: dict[str, np.ndarray] = {}
+        self._kernel_state: dict = {}  # per-op state of stateful kernels (random generators), not exported
         self._plans: dict = {}  # (fetches, fed tensors, batched) -> Plan
         self._feed_keys: dict = {}  # feed_dict keys -> the tensors they name
         self._closed = False
 
-    def run(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
-        """Values of `fetches` (tensor, op, name, or a nested list/tuple/dict)."""
+    def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
+            run_metadata: Any = None) -> Any:
+        """Values of `fetches` (tensor, op, name, or a nested list/tuple/dict).
+
+        `options` and `run_metadata` (TF's tracing) are accepted and ignored.
+        """
         if type(fetches) is Tensor and fetches.op.graph is self.graph:  # the common case, kept short
             return self._run((fetches,), feed_dict)[0]
         mapper = _FetchMapper(self.graph, fetches)
@@ -99,7 +111,7 @@ class Session:
         plan = self._plans.get((items, feeds, batched))
         if plan is None:
             plan = self._plans[items, feeds, batched] = compile_plan(self.graph, items, feeds, self.variables,
-                                                                     batched)
+                                                                     batched, self._kernel_state)
         return plan(values)
 
     def _feed_tensors(self, keys: tuple) -> tuple:
@@ -124,6 +136,14 @@ class Session:
         if not isinstance(element, Tensor):
             raise FeedError(f"feed_dict keys must be Tensors, found operation '{element.name}'")
         return element
+
+    def reset_kernel_state(self) -> None:
+        """Restart every stateful kernel's private state: random ops draw again from their seeds.
+
+        An executor calls it at the start of each task, so a task's numbers do
+        not depend on which tasks its (reused) worker ran before, or on retries.
+        """
+        self._kernel_state.clear()
 
     # -- variables --------------------------------------------------------------
     def export_variables(self) -> dict[str, np.ndarray]:
@@ -165,12 +185,46 @@ class Session:
             session_stack().pop()
 
 
+class InteractiveSession(Session):
+    """A Session that makes itself (and its graph) the default until closed, for shells and notebooks.
+
+    `t.eval()` and `op.run()` then need no `with` block:
+
+    >>> sess = tf.InteractiveSession()
+    >>> float(tf.constant(2.0).eval())
+    2.0
+    >>> sess.close()
+    """
+
+    def __init__(self, target: Any = "", graph: Optional[Graph] = None, config: Any = None) -> None:
+        super().__init__(target, graph, config)
+        session_stack().append(self)
+        graph_stack().append(self.graph)
+        self._installed = True
+
+    def close(self) -> None:
+        if self._installed:  # remove the entries it pushed, even if defaults opened later are still open
+            self._installed = False
+            _remove_last(session_stack(), self)
+            _remove_last(graph_stack(), self.graph)
+        super().close()
+
+
+def _remove_last(stack: list, item: Any) -> None:
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is item:
+            del stack[i]
+            return
+
+
 def _check_feed(t: Tensor, value: Any, batched: bool = False) -> np.ndarray:
     """The fed value as an array of the tensor's dtype, or a TensorFlow-style FeedError.
 
-    An array of the right dtype passes as is; other values convert only
-    when nothing changes kind or value (float32 data may feed a float64
-    placeholder, 2**40 may not feed an int32 one, None never feeds).
+    An array of the right dtype passes as is; other numbers convert as
+    `np.asarray(value, dtype)` does in TensorFlow (float64 data feeds a
+    float32 placeholder, 1.7 feeds an int32 one as 1), except that a value
+    out of an integer dtype's range (2**40 for int32) or a non-0/1 value
+    for a bool is refused, and None never feeds.
     """
     if type(value) is not np.ndarray or (value.dtype is not t.dtype.np and value.dtype != t.dtype.np):
         value = _convert_feed(t, value)
@@ -191,12 +245,25 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name}: "
                         f"expected numbers or booleans, found numpy dtype {array.dtype}")
-    from_python = not isinstance(value, (np.ndarray, np.generic))
-    if not from_python and not np.can_cast(array.dtype, want.np, casting="same_kind"):
-        raise FeedError(f"Cannot feed value of dtype {array.dtype} for Tensor '{t.name}', "
-                        f"which has dtype {want.name}")
-    converted = array.astype(want.np)
-    if not want.is_floating and not np.array_equal(converted, array):
+    if want.is_bool and isinstance(value, (np.ndarray, np.generic)) and array.dtype.kind != "b":
+        raise FeedError(f"Cannot feed value of dtype {array.dtype} for Tensor '{t.name}', which has dtype bool")
+    if want.is_integer and not _fits(array, want.np):
+        raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name} "
+                        "without changing it: out of its range; convert it explicitly")
+    with np.errstate(invalid="ignore"):
+        converted = array.astype(want.np)  # floats to ints truncate toward zero, as np.asarray(value, dtype) in TF
+    if want.is_bool and not np.array_equal(converted, array):
         raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name} "
                         "without changing it; convert it explicitly")
     return converted
+
+
+def _fits(array: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether every value (truncated toward zero) lies in the integer dtype's range."""
+    if array.dtype.kind == "b" or array.size == 0:
+        return True
+    info = np.iinfo(dtype)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return False
+    return bool(array.min() >= info.min - (array.dtype.kind == "f") * 0.999 and
+                array.max() < info.max + 1)

@@ -34,8 +34,11 @@ class Variable(TensorOperators):
     <tf.Variable 'w:0' shape=(3, 1) dtype=float64>
     """
 
-    def __init__(self, initial_value: Any = None, trainable: bool = True, name: Optional[str] = None,
-                 dtype: Any = None, shape: Any = None, *, _op: Optional[Operation] = None,
+    def __init__(self, initial_value: Any = None, trainable: bool = True, collections: Optional[list] = None,
+                 validate_shape: bool = True, caching_device: Any = None, name: Optional[str] = None,
+                 variable_def: Any = None, dtype: Any = None, expected_shape: Any = None, import_scope: Any = None,
+                 constraint: Any = None, use_resource: Any = None, synchronization: Any = None,
+                 aggregation: Any = None, shape: Any = None, *, _op: Optional[Operation] = None,
                  _initializer: Optional[Operation] = None, _initial_value: Optional[Tensor] = None) -> None:
         if _op is not None:  # rebuilt from an imported graph
             self._op, self._initializer_op, self._initial_value = _op, _initializer, _initial_value
@@ -61,9 +64,9 @@ class Variable(TensorOperators):
             self._initial_value = init
             self._initializer_op = make(ASSIGN, [self._op.outputs[0], init], ASSIGN).op
         self.trainable = trainable
-        graph.add_to_collection(GLOBAL_VARIABLES, self)
-        if trainable:
-            graph.add_to_collection(TRAINABLE_VARIABLES, self)
+        # TensorFlow 1.x: GLOBAL_VARIABLES unless `collections` says otherwise, plus TRAINABLE_VARIABLES
+        for key in dict.fromkeys(list(collections or [GLOBAL_VARIABLES]) + ([TRAINABLE_VARIABLES] * trainable)):
+            graph.add_to_collection(key, self)
 
     # -- tensor-like ---------------------------------------------------------------
     def _as_graph_element(self) -> Tensor:
@@ -186,3 +189,19 @@ def restore_variables(entries: list[dict], graph: Graph, built: dict[str, Operat
         graph.add_to_collection(GLOBAL_VARIABLES, var)
         if var.trainable:
             graph.add_to_collection(TRAINABLE_VARIABLES, var)
+
+
+# TensorFlow 1.x's deprecated names, still common in tutorials
+def initialize_all_variables() -> Operation:
+    """Deprecated TF 1.x name of `global_variables_initializer`."""
+    return global_variables_initializer()
+
+
+def initialize_variables(var_list: list[Variable], name: str = "init") -> Operation:
+    """Deprecated TF 1.x name of `variables_initializer`."""
+    return variables_initializer(var_list, name)
+
+
+def all_variables(graph: Optional[Graph] = None) -> list[Variable]:
+    """Deprecated TF 1.x name of `global_variables`."""
+    return global_variables(graph)

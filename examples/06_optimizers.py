@@ -11,7 +11,6 @@ matplotlib is installed (``pip install '.[plot]'``), to a CSV otherwise.
 """
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 from typing import Callable
@@ -57,27 +56,17 @@ def losses_of(optimizer: tf.train.Optimizer, x: np.ndarray, y: np.ndarray, steps
 
 def save_curves(curves: dict[str, list[float]], stem: Path) -> Path:
     """Loss per step and optimizer: a PNG with matplotlib, else a CSV (one column per optimizer)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")  # no display needed
-        import matplotlib.pyplot as plt
-    except ImportError:
-        path = stem.with_suffix(".csv")
-        with open(path, "w", newline="") as f:
-            out = csv.writer(f)
-            out.writerow(["step", *curves])
-            out.writerows([step, *losses] for step, losses in enumerate(zip(*curves.values()), 1))
-        return path
     best = min(min(c) for c in curves.values())
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for name, losses in curves.items():
-        # The distance to the best loss seen, on a log scale: where each method stalls shows.
-        ax.semilogy(np.arange(1, len(losses) + 1), np.array(losses) - best + 1e-12, label=name)
-    ax.set(xlabel="step", ylabel="loss - best loss", title="logistic regression on the churn data")
-    ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))  # beside the plot, off the curves
-    path = stem.with_suffix(".png")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
-    return path
+
+    def draw(ax) -> None:
+        for name, losses in curves.items():
+            # The distance to the best loss seen, on a log scale: where each method stalls shows.
+            ax.semilogy(np.arange(1, len(losses) + 1), np.array(losses) - best + 1e-12, label=name)
+        ax.set(xlabel="step", ylabel="loss - best loss", title="logistic regression on the churn data")
+        ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))  # beside the plot, off the curves
+
+    steps = range(1, len(next(iter(curves.values()))) + 1)
+    return _common.save_plot(stem, {"step": steps, **curves}, draw)
 
 
 def main() -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import csv
 import json
 import math
 from functools import reduce
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,14 +31,15 @@ DATA = Path(__file__).resolve().parent / "data"
 def parse_args(doc: str, **options: tuple[Any, Any, str]) -> argparse.Namespace:
     """The command line: ``--master``, ``--smoke`` and the example's own options.
 
-    Each option is ``name=(default, smoke value, help)``; with ``--smoke``
+    Each option is ``name=(default, smoke value, help)``, spelled ``--na-me`` for ``na_me``; with ``--smoke``
     (the tiny run CI checks) options not given take their smoke value.
     """
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--master", help="Spark master URL (default: local[*], or the one given to spark-submit)")
     p.add_argument("--smoke", action="store_true", help="a tiny, fast run (what CI runs)")
     for name, (default, smoke, text) in options.items():
-        p.add_argument(f"--{name}", type=type(default), help=f"{text} (default: {default}; --smoke: {smoke})")
+        p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=type(default),
+                       help=f"{text} (default: {default}; --smoke: {smoke})")
     args = p.parse_args()
     for name, (default, smoke, _) in options.items():
         if getattr(args, name) is None:
@@ -89,11 +91,14 @@ def fit_features(train: DataFrame, numeric: list[str], categorical: list[str]) -
     """
     indexed = [f"{c}_index" for c in categorical]
     onehot = [f"{c}_onehot" for c in categorical]
-    return Pipeline(stages=[
+    encoding = [
         StringIndexer(inputCols=categorical, outputCols=indexed, stringOrderType="alphabetAsc"),
         # dropLast (the default) keeps k-1 columns for k levels: with an
         # intercept, the coefficients are then unique.
         OneHotEncoder(inputCols=indexed, outputCols=onehot),
+    ] if categorical else []
+    return Pipeline(stages=[
+        *encoding,
         VectorAssembler(inputCols=numeric + onehot, outputCol="raw_features"),
         StandardScaler(inputCol="raw_features", outputCol="features", withMean=True, withStd=True),
     ]).fit(train)
@@ -175,6 +180,28 @@ def _format_column(values: list[Any]) -> list[str]:
     else:
         spec = ".3e"
     return [format(v, spec) if _is_number(v) else str(v) for v in values]
+
+
+def save_plot(stem: Path, columns: dict[str, Sequence[Any]], draw: Callable[[Any], None]) -> Path:
+    """A figure as ``stem.png``, drawn by ``draw(axes)``, when matplotlib is installed; else ``columns``
+    (equal lengths, one CSV column each) as ``stem.csv``. The path written."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")  # no display needed
+        import matplotlib.pyplot as plt
+    except ImportError:
+        path = stem.with_suffix(".csv")
+        with open(path, "w", newline="") as f:
+            out = csv.writer(f)
+            out.writerow(list(columns))
+            out.writerows(zip(*columns.values()))
+        return path
+    fig, ax = plt.subplots(figsize=(8, 5))
+    draw(ax)
+    path = stem.with_suffix(".png")
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def print_result(**figures: Any) -> None:

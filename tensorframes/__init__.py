@@ -23,6 +23,14 @@ Placeholders and shapes:
 - ``append_shape(df, col, shape)``: records a shape you know, without a job.
 - ``print_schema(df)``: dtype and shape per column (``y: array double[?,2]``).
 
+Images (see :mod:`tensorframes.images`):
+
+- ``image_column(df, "image", size=None, channels=None)``: Spark's image
+  data source struct column as a float (height, width, channels) array
+  column with its shape in the metadata (optional resize, gray <-> RGB).
+- ``images_frame(spark, images, **columns)``: a DataFrame from numpy images.
+- ``image_block(df, "image")``: the (None, h, w, c) placeholder of one.
+
 Transformations (lazy; a pandas DataFrame is computed at once, locally):
 
 - ``map_blocks(fetches, df, feed_dict=None, trim=False)``: runs the graph on
@@ -60,16 +68,17 @@ for tensorframes. Errors found in the schema are raised before any job; see
 :mod:`tensorframes.errors`.
 """
 
+from tensorframes.images import image_block, image_column, images_frame
 from tensorframes.map_ops import map_blocks, map_rows
 from tensorframes.placeholders import block, row
 from tensorframes.reduce_ops import aggregate, reduce_blocks, reduce_rows
 from tensorframes.schema import analyze, append_shape, print_schema
 from tensorframes.spark import get_spark
 from tensorframes.sql import explain
-from tensorframes.training import TrainResult, train
+from tensorframes.training import Deadlines, TrainResult, train
 
 __all__ = [
     "block", "row", "analyze", "append_shape", "print_schema",
     "map_blocks", "map_rows", "reduce_blocks", "reduce_rows", "aggregate", "get_spark",
-    "train", "TrainResult", "explain",
+    "train", "TrainResult", "Deadlines", "image_column", "image_block", "images_frame", "explain",
 ]

@@ -111,5 +111,13 @@ class AllreduceError(TrainingError, ConnectionError):
     """A peer of a barrier training was lost or timed out; the task fails so that Spark retries the stage."""
 
 
+class RendezvousError(AllreduceError):
+    """The tasks of a barrier stage attempt did not all meet in time; the task fails so that Spark retries."""
+
+
+class StageTimeoutError(TrainingError, TimeoutError):
+    """A running barrier training went silent for longer than its deadline; the driver stopped waiting."""
+
+
 class CheckpointError(TrainingError, ValueError):
     """A checkpoint can't be read, or was written by another model or schedule."""

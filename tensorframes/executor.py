@@ -63,6 +63,14 @@ class Runner:
 runner: ProgramCache[Program, Runner] = ProgramCache(Runner, size=8)
 
 
+def task_runner(program: Program) -> Runner:
+    """:func:`runner` with its random ops restarted from their seeds: what each task starts with,
+    so seeded random ops give a task the same numbers whatever ran in its worker before."""
+    loaded = runner(program)
+    loaded.session.reset_kernel_state()
+    return loaded
+
+
 # -- map -----------------------------------------------------------------------------------
 def compute(program: Program, columns: Sequence[pa.Array], start_row: int = 0) -> list[np.ndarray]:
     """Run the program on one batch; ``columns`` feed ``program.feeds`` in order.
@@ -97,6 +105,7 @@ def map_arrays(program: Program, batches: Iterator[pa.Array | Tuple[pa.Array, ..
     Several outputs come back as one struct array with fields ``_0``, ``_1``...
     """
     start = 0
+    task_runner(program)
     for columns in batches:
         if not isinstance(columns, tuple):
             columns = (columns,)
@@ -116,6 +125,7 @@ def _pack(arrays: list[pa.Array]) -> pa.Array:
 def map_batches(program: Program, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` body for ``trim=True``: only the outputs, as many rows as they have."""
     start = 0
+    task_runner(program)
     for batch in batches:
         results = compute(program, [batch.column(f.column) for f in program.feeds], start)
         start += batch.num_rows
@@ -144,7 +154,7 @@ def reduce_partition(program: Program, batches: Iterator[pa.RecordBatch]) -> Ite
 
 def reduce_batches(program: Program, batches: Iterator[pa.RecordBatch]) -> list[np.ndarray] | None:
     """Each fetch reduced over all rows of the batches; None when there are none."""
-    run = runner(program)
+    run = task_runner(program)
     partials, start = [], 0
     for batch in batches:
         if batch.num_rows:

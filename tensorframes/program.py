@@ -10,7 +10,8 @@ value per row.
 Variables are frozen into the shipped graph with their current values in a
 Session: the ``session`` argument, else the default session (the innermost
 ``with tf.Session() as sess:`` or ``sess.as_default()``) when it runs the
-fetches' graph. The program holds the frozen GraphDef as JSON and its
+fetches' graph, else (no session at all, as in the original TensorFrames'
+programs) their initial values: their initializers run in a new Session. The program holds the frozen GraphDef as JSON and its
 SHA-256, under which executors cache the loaded graph.
 
 Program and its parts are plain data (no pyspark), so executors and tests
@@ -82,7 +83,15 @@ class Program:
 
 def compile_map(fetches: Any, columns: Columns, feed_dict: Mapping | None = None, *, rows: bool,
                 trim: bool = False, session: tf.Session | None = None) -> Program:
-    """The program of ``map_blocks`` (``rows=False``) or ``map_rows`` (``rows=True``)."""
+    """The program of ``map_blocks`` (``rows=False``) or ``map_rows`` (``rows=True``).
+
+    A ``map_rows`` graph whose placeholders are all block-shaped for their
+    columns (a leading None more than the cells: ``shape=[None]`` on a
+    scalar column) runs as a ``map_blocks`` graph, as the original
+    TensorFrames did; the ranks tell the two apart, so this is unambiguous.
+    """
+    if rows and _block_shaped(fetches, columns, feed_dict):
+        rows = False
     tensors, feeds = compile_feeds(fetches, columns, feed_dict, rows=rows)
     op = "map_rows" if rows else "map_blocks"
     if not feeds and not trim:
@@ -142,6 +151,19 @@ def compile_feeds(fetches: Any, columns: Columns, feed_dict: Mapping | None = No
     tensors = _fetch_list(fetches)
     bound = _bindings(tensors, feed_dict)
     return tensors, tuple(_feed(p, bound.get(p), p.name, columns, rows) for p in _placeholders(tensors))
+
+
+def _block_shaped(fetches: Any, columns: Columns, feed_dict: Mapping | None) -> bool:
+    """Whether every placeholder has one leading None dim more than the cells of its column."""
+    tensors = _fetch_list(fetches)
+    bound = _bindings(tensors, feed_dict)
+    found = []
+    for p in _placeholders(tensors):
+        dims, column = p.outputs[0]._dims, bound.get(p, p.name)
+        if dims is None or column not in columns.names:
+            return False
+        found.append(bool(dims) and dims[0] is None and len(dims) == columns.spec(column).rank + 1)
+    return bool(found) and all(found)
 
 
 def _fetch_list(fetches: Any) -> list[tf.Tensor]:
@@ -334,9 +356,7 @@ def _program(tensors: Sequence[tf.Tensor], feeds: tuple[Feed, ...], outputs: tup
         raise ProgramError("session= runs another graph than the one the fetches belong to")
     session = session_for(graph, session)
     if session is None and variables:
-        raise ProgramError(
-            f"the fetches read variable(s) {variables}, whose values live in a Session: call this inside "
-            "`with tf.Session() as sess:` (after running the initializer), or pass session=sess")
+        session = _initialized_session(graph, variables)
     try:
         frozen = convert_variables_to_constants(session, graph.as_graph_def(), list(dict.fromkeys(sources)))
     except (FailedPreconditionError, GraphError) as e:
@@ -354,3 +374,20 @@ def session_for(graph: tf.Graph, session: tf.Session | None = None) -> tf.Sessio
         except FailedPreconditionError:
             return None
     return session if session.graph is graph else None
+
+
+def _initialized_session(graph: tf.Graph, variables: list[str]) -> tf.Session:
+    """A new Session holding the variables' initial values (the original TensorFrames' behaviour
+    for a graph whose variables live in no session)."""
+    by_name = {v.op.name: v for v in tf.global_variables(graph)}
+    missing = [name for name in variables if name not in by_name]
+    if missing:
+        raise ProgramError(f"variable(s) {missing} have no initializer in the graph's collections; run the "
+                           "fetches inside `with tf.Session() as sess:` after setting them, or pass session=sess")
+    session = tf.Session(graph)
+    try:
+        session.run([by_name[name].initializer for name in variables])
+    except tf.errors.EngineError as e:
+        raise ProgramError(f"cannot initialize variable(s) {variables} without a session: {e}; run the "
+                           "initializer in a Session and call this inside it, or pass session=sess") from None
+    return session

@@ -5,5 +5,5 @@ batching rule side by side (see engine.registry for the contracts). Below
 the families sit `toolkit` (conversion, op creation, shared rules) and
 `elementwise` (the elementwise-op builders and the broadcasting gradient pair).
 """
-from . import (array, compare, core, creation, elementwise, indexing, joining, lbfgs,  # noqa: F401  (registration
-               linalg, math, nn, reduction, state)                                   # happens on import)
+from . import (array, compare, composite, conv, core, creation, elementwise, indexing, joining, lbfgs,  # noqa: F401
+               linalg, logging_ops, math, nn, random, reduction, scan, selection, state)  # (registration on import)

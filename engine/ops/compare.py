@@ -57,16 +57,34 @@ register_op("SelectV2", kernel=np.where, infer=_select_infer, num_inputs=3, grad
             batch=batch_elementwise(np.where))
 
 
+# -- where(condition): the coordinates of the true elements ------------------------------------
+def _where_infer(inputs: Sequence[TensorSpec]) -> TensorSpec:
+    rank = None if inputs[0].shape is None else len(inputs[0].shape)
+    return TensorSpec(dtypes.int64, (None, rank))
+
+
+register_op("Where", kernel=lambda c: np.argwhere(c).astype(np.int64), infer=_where_infer, num_inputs=1,
+            grad=NOT_DIFFERENTIABLE)
+
+
+def where_indices(condition: Any, name: Optional[str] = None) -> Tensor:
+    """The coordinates (int64, [num_true, rank]) of the true (non-zero) elements, in row-major order."""
+    return make("Where", [convert_to_tensor(condition)], name or "Where")
+
+
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
     """Elements of `x` where `condition` is true, else of `y`; all three broadcast (numpy rules).
+
+    Without x and y: the coordinates of the true elements (int64, [num_true, rank]).
 
     >>> x = tf.constant([-1.0, 2.0])
     >>> tf.Session().run(where(x > 0, x, 0.0))
     array([0., 2.], dtype=float32)
     """
+    if x is None and y is None:  # TF 1.x: the coordinates of the true elements
+        return where_indices(condition, name)
     if x is None or y is None:
-        raise TypeError("where(condition) without x and y (coordinates of true elements) is not supported; "
-                        "pass both x and y")
+        raise ValueError("where: x and y must both be given, or both be None (for the coordinates of true elements)")
     a, b = convert_pair(x, y)
     return make("SelectV2", [convert_to_tensor(condition), a, b], name or "SelectV2")
 

@@ -119,3 +119,24 @@ def group(*inputs: Any, name: str = "group_deps") -> Operation:
     deps = [graph.as_graph_element(i) for i in items]
     deps = [d.op if isinstance(d, Tensor) else d for d in deps]
     return graph.create_op("NoOp", [], {}, name=name, control_inputs=deps)
+
+
+def _with_default_infer(inputs: Sequence[TensorSpec], *, shape: Any) -> TensorSpec:
+    from ..shapes import merge
+    merge(shape, inputs[0].shape)  # the default must fit the declared shape
+    return TensorSpec(inputs[0].dtype, shape)
+
+
+register_op("PlaceholderWithDefault", kernel=lambda x, *, shape: x, infer=_with_default_infer, attrs={"shape": "shape?"},
+            num_inputs=1, grad=lambda op, g: [g], batch=lambda args, batched, *, shape: args[0])
+
+
+def placeholder_with_default(input: Any, shape: Any, name: str = "PlaceholderWithDefault") -> Tensor:
+    """A placeholder that takes the value of `input` when it is not fed (`training` flags, say).
+
+    >>> training = placeholder_with_default(False, shape=(), name="training")
+    >>> sess = tf.Session()
+    >>> bool(sess.run(training)), bool(sess.run(training, {training: True}))
+    (False, True)
+    """
+    return make("PlaceholderWithDefault", [convert_to_tensor(input)], name, shape=as_dims(shape))

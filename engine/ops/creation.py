@@ -69,15 +69,25 @@ def fill(dims: Any, value: Any, name: str = "Fill") -> Tensor:
     array([[9., 9., 9.],
            [9., 9., 9.]], dtype=float32)
     """
+    dims, static = shape_argument(dims)
+    return make("Fill", [dims, convert_to_tensor(value)], name, shape=static)
+
+
+def shape_argument(dims: Any) -> tuple[Tensor, Optional[tuple]]:
+    """A shape given as ints, an int tensor or a list mixing both: (int vector tensor, static dims).
+
+    The static dims are what the graph can see when it is built (None where
+    a dim is computed at run time), for the `shape` attr of ops like Fill.
+    """
     if not is_tensor_like(dims) and any(is_tensor_like(d) for d in dims):
         dims = stack(list(dims))  # [tf.shape(x)[0], 3], as TF packs it
     if is_tensor_like(dims):
         dims = convert_to_tensor(dims)
-        static = None if dims._dims is None or dims._dims[0] is None else unknown_dims(dims._dims[0])
-    else:
-        static = as_dims(dims)
-        dims = convert_to_tensor(np.asarray(list(static), dtype=np.int32).reshape(-1))
-    return make("Fill", [dims, convert_to_tensor(value)], name, shape=static)
+        if dims.op.type == "Const":
+            return dims, as_dims(dims.op.get_attr("value").reshape(-1).tolist())
+        return dims, None if dims._dims is None or dims._dims[0] is None else unknown_dims(dims._dims[0])
+    static = as_dims(dims)
+    return convert_to_tensor(np.asarray(list(static), dtype=np.int32).reshape(-1)), static
 
 
 def zeros(shape: Any, dtype: Any = dtypes.float32, name: str = "zeros") -> Tensor:

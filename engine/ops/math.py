@@ -166,3 +166,22 @@ def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 
 OPERATORS.update(add=add, sub=subtract, mul=multiply, truediv=truediv, floordiv=floordiv, mod=floormod, pow=pow,
                  neg=negative, abs=abs)
+
+
+# -- C-style (truncating) integer division -----------------------------------------------------
+def _truncatediv_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "f":
+        return np.trunc(x / y)
+    _check_divisor(y)
+    q = np.floor_divide(x, y)
+    return q + ((np.mod(x, y) != 0) & ((x < 0) != (y < 0))).astype(q.dtype)
+
+
+def _truncatemod_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    _check_divisor(y)
+    return np.fmod(x, y)
+
+
+truncatediv = binary_op("TruncateDiv", _truncatediv_kernel, NOT_DIFFERENTIABLE)
+truncatemod = binary_op("TruncateMod", _truncatemod_kernel, lambda op, g: binary_grads(
+    op, g, -g * truncatediv(op.inputs[0], op.inputs[1])))

@@ -18,11 +18,12 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..graph import Tensor
 from ..registry import TensorSpec, register_op
 from ..shapes import merge
-from .toolkit import batch_elementwise, batched_args, convert_to_tensor, make, require, same_dtype, shift_axis
+from .toolkit import (batch_elementwise, batched_args, convert_to_tensor, is_tensor_like, make, require, same_dtype,
+                      shift_axis)
 from .compare import greater, where
 from .core import stop_gradient
 from .elementwise import unary_op
-from .math import exp
+from .math import cast, exp
 from .reduction import check_axis, reduce_sum, unreduce
 
 
@@ -181,6 +182,14 @@ register_op("SoftmaxCrossEntropyWithLogits", kernel=_softmax_xent_kernel, infer=
             attrs={"axis": "int"}, num_inputs=2, grad=_softmax_xent_grad, batch=_softmax_xent_batch)
 
 
+def _labels_as(labels: Any, logits: Tensor) -> Tensor:
+    """Labels in the logits' dtype; int one-hot label tensors are cast, as TensorFlow casts them."""
+    if is_tensor_like(labels):
+        labels = convert_to_tensor(labels)
+        return labels if labels.dtype is logits.dtype else cast(labels, logits.dtype)
+    return convert_to_tensor(labels, logits.dtype)
+
+
 def softmax_cross_entropy_with_logits_v2(*, labels: Any, logits: Any, axis: int = -1,
                                          name: Optional[str] = None) -> Tensor:
     """-sum(labels * log_softmax(logits)) along `axis`; gradients flow into labels too.
@@ -188,7 +197,7 @@ def softmax_cross_entropy_with_logits_v2(*, labels: Any, logits: Any, axis: int 
     Each slice of `labels` along `axis` is normally a probability distribution.
     """
     logits = convert_to_tensor(logits)
-    return make("SoftmaxCrossEntropyWithLogits", [convert_to_tensor(labels, logits.dtype), logits],
+    return make("SoftmaxCrossEntropyWithLogits", [_labels_as(labels, logits), logits],
                 name or "SoftmaxCrossEntropyWithLogits", axis=int(axis))
 
 
@@ -196,7 +205,7 @@ def softmax_cross_entropy_with_logits(*, labels: Any, logits: Any, axis: int = -
                                       name: Optional[str] = None) -> Tensor:
     """As `softmax_cross_entropy_with_logits_v2`, with labels treated as constants (TensorFlow 1.x v1)."""
     logits = convert_to_tensor(logits)
-    return softmax_cross_entropy_with_logits_v2(labels=stop_gradient(convert_to_tensor(labels, logits.dtype)),
+    return softmax_cross_entropy_with_logits_v2(labels=stop_gradient(_labels_as(labels, logits)),
                                                 logits=logits, axis=axis, name=name)
 
 

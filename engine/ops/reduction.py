@@ -240,8 +240,9 @@ def _arg_reduction(op_type: str, reduce):
                 batch=lambda args, batched, *, axis, output_type: kernel(args[0], axis=shift_axis(axis),
                                                                           output_type=output_type))
 
-    def builder(input: Any, axis: Optional[int] = None, name: Optional[str] = None,
+    def builder(input: Any, axis: Optional[int] = None, name: Optional[str] = None, dimension: Optional[int] = None,
                 output_type: Any = dtypes.int64) -> Tensor:
+        axis = dimension if axis is None else axis  # `dimension`: TF 1.x's older name
         return make(op_type, [convert_to_tensor(input)], name or op_type, axis=int(axis or 0),
                     output_type=dtypes.as_dtype(output_type))
     builder.__name__ = op_type.lower()

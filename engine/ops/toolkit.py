@@ -28,8 +28,9 @@ def convert_to_tensor(value: Any, dtype: Optional[DType] = None, name: Optional[
     """A Tensor from a Tensor, a Variable, a Python scalar/list or a numpy array.
 
     Python values take `dtype` when given (if they fit it exactly), else
-    TensorFlow's defaults (float32, int32, bool). numpy arrays keep their
-    dtype; a different `dtype` is an error, not a silent cast.
+    TensorFlow's defaults (float32, int32, bool). numpy values keep their
+    dtype, or convert to a requested one as TF converts them (float64 to
+    float32 yes; a value that an integer or bool dtype would change, no).
     """
     if hasattr(value, "_as_graph_element"):
         value = value._as_graph_element()
@@ -55,8 +56,7 @@ def as_array(value: Any, dtype: Optional[DType] = None) -> np.ndarray:
         array = np.asarray(value)
         found = dtypes.from_numpy(array)
         if dtype is not None and found is not dtype:
-            raise DTypeError(f"expected a value of dtype {dtype.name}, found a numpy {found.name} value; "
-                             f"cast it first (engine.cast or .astype)")
+            return _numpy_as(array, found, dtype)
         return array
     if dtype is None:
         dtype = _python_dtype(value)
@@ -67,6 +67,24 @@ def as_array(value: Any, dtype: Optional[DType] = None) -> np.ndarray:
     if not dtype.is_floating and not np.array_equal(array, np.asarray(value)):
         raise DTypeError(f"expected {dtype.name}, found {value!r} which does not fit it exactly")
     return array
+
+
+def _numpy_as(array: np.ndarray, found: DType, dtype: DType) -> np.ndarray:
+    """A numpy value as `dtype`, the way TF converts one next to a tensor (np.float64(0.5) * float32 tensor).
+
+    Floats to floats and ints or bools to numbers convert; ints to ints and
+    floats to ints only when no value changes; anything to bool never.
+    """
+    if not dtype.is_bool and (found.is_floating and dtype.is_floating or not found.is_floating):
+        converted = array.astype(dtype.np)
+        if dtype.is_floating or np.array_equal(converted, array):
+            return converted
+    elif found.is_floating and dtype.is_integer and np.array_equal(np.trunc(array), array):
+        converted = array.astype(dtype.np)
+        if np.array_equal(converted, array):
+            return converted
+    raise DTypeError(f"expected a value of dtype {dtype.name}, found a numpy {found.name} value that does not "
+                     f"convert to it exactly; cast it first (engine.cast or .astype)")
 
 
 def _python_dtype(value: Any) -> DType:
@@ -118,7 +136,7 @@ def same_dtype(inputs: Sequence[TensorSpec]) -> DType:
 
 def require(dtype: DType, allowed: str, what: str = "input") -> None:
     """DTypeError unless dtype's kind is in `allowed` ('f' float, 'i' int, 'b' bool)."""
-    if dtype.np.kind not in allowed:
+    if dtype.np.kind.replace("u", "i") not in allowed:  # unsigned ints count as integer
         names = {"f": "floating", "i": "integer", "b": "bool"}
         raise DTypeError(f"{what} must be {' or '.join(names[k] for k in allowed)}, found {dtype.name}")
 

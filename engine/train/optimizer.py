@@ -163,10 +163,15 @@ def _assign_all(graph: Graph, updates: list[Update], global_step: Optional[Varia
 
 
 def _check_loss(loss: Any) -> Tensor:
+    """A float scalar loss; a non-scalar one stands for its sum, as TF's gradient of a non-scalar is."""
     loss = convert_to_tensor(loss)
-    if not loss.dtype.is_floating or loss._dims != ():
-        raise GradientError(f"the loss must be a float scalar, found '{loss.name}' of dtype {loss.dtype.name} "
-                            f"and shape {format_dims(loss._dims)}; reduce it first (e.g. reduce_mean)")
+    if not loss.dtype.is_floating:
+        raise GradientError(f"the loss must be floating, found '{loss.name}' of dtype {loss.dtype.name} "
+                            f"and shape {format_dims(loss._dims)}; cast it")
+    if loss._dims != ():
+        from ..ops.reduction import reduce_sum
+        with loss.graph.as_default():
+            loss = reduce_sum(loss, name=f"{loss.op.name}_sum")
     return loss
 
 

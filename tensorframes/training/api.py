@@ -11,7 +11,7 @@ rounding), whatever the partitioning.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -26,11 +26,13 @@ from tensorframes.program import session_for
 from tensorframes.training.barrier_mode import train_barrier
 from tensorframes.training.driver_mode import train_driver
 from tensorframes.training.loop import Outcome
+from tensorframes.training.options import BarrierOptions, Deadlines
 from tensorframes.training.program import TrainingProgram, compile_training
 from tensorframes.training.progress import Progress, StepInfo
 from tensorframes.training.replica import TrainingSession
 from tensorframes.training.snapshot import Snapshot, load_checkpoint
 from tensorframes.training.spec import TrainingSpec
+from tensorframes.training.spill import SPILL_BYTES
 
 logger = logging.getLogger("tensorframes.training")
 MODES = {"barrier": train_barrier, "driver": train_driver}
@@ -53,6 +55,7 @@ class TrainResult:
     mode: str
     seconds: float
     rows_per_second: float
+    trace: dict = field(default_factory=dict)
 
     @property
     def loss(self) -> float:
@@ -65,7 +68,9 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
           mode: str = "barrier", seed: int = 0, tol: float | None = None, patience: int = 3,
           checkpoint_dir: str | Path | None = None, checkpoint_every: int | None = None,
           callback: Callable[[StepInfo], object] | None = None, log_every: int | None = 10,
-          var_list: Sequence | None = None, session: tf.Session | None = None) -> TrainResult:
+          var_list: Sequence | None = None, session: tf.Session | None = None,
+          deadlines: Deadlines | None = None, allreduce: str = "auto",
+          spill_bytes: int | None = SPILL_BYTES) -> TrainResult:
     """Minimize ``loss`` over the rows of ``df``; the session's variables end up trained.
 
     ``loss`` is a float scalar built from block placeholders (``tfs.block``),
@@ -89,6 +94,15 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     step, and with ``checkpoint_dir`` writes a checkpoint every
     ``checkpoint_every`` steps and at the end, and resumes from it.
 
+    Barrier mode only: ``deadlines`` (:class:`Deadlines`) bound every wait
+    (defaults: 120 s for the tasks to meet, 600 s for a peer in an
+    allreduce, 900 s of silence before the driver gives up); ``allreduce``
+    is ``"auto"`` (through rank 0 for small models, around a ring from 1 MiB
+    of gradients), ``"star"`` or ``"ring"``: the values are
+    the same bits either way. A partition whose fed columns take more than
+    ``spill_bytes`` (default 1 GiB; None: never) is written to a local Arrow
+    IPC file and memory-mapped instead of held in the Python heap.
+
     >>> features, label = tfs.block(df, "y"), tfs.block(df, "x")  # df.y: [i, -i], df.x: i
     >>> w = tf.Variable(np.zeros((2, 1)), name="w")
     >>> loss = tf.reduce_mean(tf.square(tf.matmul(features, w)[:, 0] - label))
@@ -105,6 +119,7 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
         raise TypeError(f"optimizer must be an engine.train optimizer (e.g. tf.train.AdamOptimizer(0.01)), "
                         f"found {type(optimizer).__name__}")
     spec = TrainingSpec(steps, epochs, batch_size, seed, tol, patience)
+    options = BarrierOptions(deadlines or Deadlines(), allreduce, spill_bytes)
     if checkpoint_every is not None and checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be a positive int, found {checkpoint_every!r}")
     user_session = session_for(getattr(loss, "graph", None) or tf.get_default_graph(), session)
@@ -116,7 +131,7 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     start = _start(program, spec, checkpoint_dir)
     progress = Progress(log_every, callback, checkpoint_dir, checkpoint_every, start.step)
     logger.info("training %d parameters in %s mode, from step %d", program.size, mode, start.step)
-    outcome, counts, state = MODES[mode](program, df, spec, start, progress)
+    outcome, counts, state = MODES[mode](program, df, spec, start, progress, options)
     progress.finish(Snapshot(outcome.step, np.array(outcome.losses), state, spec.meta))
     trained = {name: state[name] for name in program.variables}
     user_session.load_variables(trained)
@@ -149,4 +164,5 @@ def _start(program: TrainingProgram, spec: TrainingSpec, checkpoint_dir: str | P
 
 def _result(outcome: Outcome, trained: dict[str, np.ndarray], mode: str) -> TrainResult:
     pace = outcome.rows / outcome.seconds if outcome.seconds > 0 else 0.0
-    return TrainResult(trained, outcome.losses, outcome.step, outcome.reason, mode, outcome.seconds, pace)
+    return TrainResult(trained, outcome.losses, outcome.step, outcome.reason, mode, outcome.seconds, pace,
+                       outcome.trace)

@@ -1,12 +1,13 @@
 """Barrier training: one Spark stage for the whole training, sums allreduced over sockets.
 
 ``df.mapInArrow(task, schema, barrier=True)`` starts one task per partition,
-all at once. Each task listens (rank 0) or not, learns where rank 0 listens
-through a single ``BarrierTaskContext.allGather`` (run in a thread while the
-task loads its partition into numpy), joins the star allreduce, and then
-loops over the steps: sums over its rows of the step, one allreduce, the
-same update as every other task. Rank 0 streams the steps to the driver
-(:mod:`~tensorframes.training.channel`) and returns the final state.
+all at once. Each task opens its listener, meets the others of its stage
+attempt (:mod:`~tensorframes.training.rendezvous`: through the driver, or
+one ``BarrierTaskContext.allGather`` under Spark Connect) while it loads its
+partition into numpy, links to them (:mod:`~tensorframes.training.allreduce`),
+and then loops over the steps: sums over its rows of the step, one
+allreduce, the same update as every other task. Rank 0 streams the steps to
+the driver (:mod:`~tensorframes.training.channel`) and returns the final state.
 
 The stage is followed by ``repartition(1)``, which makes it a shuffle-map
 stage: Spark can re-run a failed barrier shuffle-map stage as a whole, but
@@ -14,15 +15,20 @@ gives up on a failed barrier result stage. A re-run starts every task from
 the same shipped state, so it takes the very same steps: nothing is
 counted twice and no step is half applied. Errors in the data or the graph
 travel as results instead (:mod:`~tensorframes.training.results`): every
-task learns of them in the next allreduce and stops, with no retry.
+task learns of them in the next allreduce and stops, with no retry. A lost
+peer never does: a task that can't finish its allreduce fails, so that no
+task of a broken attempt ever reports success (Spark would keep its output
+and relaunch only the others, which then wait for a peer that never comes).
+Every wait has a deadline (:class:`~tensorframes.training.options.Deadlines`).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import Iterator
@@ -32,21 +38,23 @@ import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.util import InheritableThread
 
-from tensorframes.errors import BarrierSlotsError, EmptyDataFrameError
+from tensorframes.errors import AllreduceError, BarrierSlotsError, EmptyDataFrameError, StageTimeoutError
 from tensorframes.spark_columns import fed_columns
-from tensorframes.training import allreduce
-from tensorframes.training.allreduce import StarAllreduce
+from tensorframes.training import allreduce, faults, rendezvous, spill
+from tensorframes.training.allreduce import Mesh
 from tensorframes.training.channel import ProgressClient, ProgressServer
-from tensorframes.training.faults import maybe_fail
+from tensorframes.training.options import BarrierOptions
 from tensorframes.training.loop import Outcome, StopRule, run_steps
 from tensorframes.training.program import TrainingProgram
 from tensorframes.training.progress import Progress, StepInfo
-from tensorframes.training.replica import Replica, TrainingSession, load_partition
+from tensorframes.training.replica import Replica, TrainingSession, load_or_spill, partition_rows
 from tensorframes.training.results import RELAYED, SCHEMA, payloads, result_batch
 from tensorframes.training.schedule import Schedule
 from tensorframes.training.snapshot import Snapshot
 from tensorframes.training.spec import TrainingSpec
 
+#: What each task reports about itself: wall-clock times (time.time()) and its worker's resident bytes.
+TRACE = ("started", "loaded", "met", "trained", "rss", "peak_rss")
 _INTERRUPT_WAIT = 60.0  # seconds to wait for an interrupted stage to end
 _SLOTS_HINT = ("barrier training runs one task per partition, all at the same time: repartition the DataFrame "
                "to at most as many partitions as there are free task slots (df.repartition(n) or df.coalesce(n)), "
@@ -64,30 +72,42 @@ class BarrierJob:
     checkpoint_every: int | None
     token: bytes
     driver: tuple[str, int]
-    timeout: float = allreduce.TIMEOUT
+    rendezvous: str
+    options: BarrierOptions
 
 
 def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, start: Snapshot,
-                  progress: Progress) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
+                  progress: Progress, options: BarrierOptions
+                  ) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
     """Run the training; the outcome, the rows per partition and the final state."""
     spark = df.sparkSession
     data, program = fed_columns(df, program)
     check_slots(data)
     token = secrets.token_bytes(16)
     host = spark.conf.get("spark.driver.host", None) or socket.gethostname()
-    with ProgressServer(host, token) as server:
+    way = rendezvous.choose_rendezvous(spark)
+    meeting = _meeting(spark, options) if way == rendezvous.DRIVER else None
+    with ProgressServer(host, token, meeting.join if meeting else None) as server:
         every = progress.checkpoint_every if progress.checkpoint_dir else None
-        job = BarrierJob(program, spec, start.to_bytes(), every, token, server.address)
+        job = BarrierJob(program, spec, start.to_bytes(), every, token, server.address, way, options)
         frame = data.mapInArrow(partial(_task, job), SCHEMA, barrier=True).repartition(1)
-        results = payloads(_collect_reporting(spark, frame, server, progress, f"tensorframes-{token.hex()}"))
+        submitted = time.time()
+        results = payloads(_collect_reporting(spark, frame, server, progress, f"tensorframes-{token.hex()}",
+                                              options.deadlines.silence))
     if not results:  # no partitions, so no tasks
         raise EmptyDataFrameError("the DataFrame has no rows to train on")
     final = Snapshot.from_bytes(results[0])
     meta = final.meta
     outcome = Outcome(meta["start"], final.step, [float(x) for x in final.losses], meta["reason"], meta["rows"],
-                      meta["seconds"])
+                      meta["seconds"], {"submitted": submitted, "tasks": meta["tasks"]})
     _replay(progress, outcome, job.spec.schedule(meta["counts"]))
     return outcome, tuple(meta["counts"]), final.state
+
+
+def _meeting(spark: SparkSession, options: BarrierOptions) -> rendezvous.Meeting:
+    """The driver's rendezvous, filing each task under the stage attempt Spark launched it in."""
+    attempts, wait = rendezvous.Attempts(spark.sparkContext), options.deadlines.rendezvous
+    return rendezvous.Meeting(lambda join: attempts.wait(join["stage"], join["task"], wait))
 
 
 def _replay(progress: Progress, outcome: Outcome, schedule: Schedule) -> None:
@@ -154,11 +174,12 @@ class _Interruptible:
 
 
 def _collect_reporting(spark: SparkSession, frame: DataFrame, server: ProgressServer, progress: Progress,
-                       name: str) -> pa.Table:
+                       name: str, silence: float) -> pa.Table:
     """Run the stage in a thread and report its steps here, on the calling thread, as they come.
 
     The thread inherits the caller's Spark local properties. If reporting
-    fails (a callback raises, Ctrl-C), the stage is interrupted.
+    fails (a callback raises, Ctrl-C), or the stage has been silent for
+    ``silence`` seconds since the driver last heard from it, the stage is interrupted.
     """
     job, done = _Interruptible(spark, name), {}
 
@@ -178,6 +199,10 @@ def _collect_reporting(spark: SparkSession, frame: DataFrame, server: ProgressSe
                 progress.step(info, partial(Snapshot.from_bytes, snapshot) if snapshot else None)
             if not running:
                 break
+            if server.heard is not None and time.monotonic() - server.heard > silence:
+                raise StageTimeoutError(f"the barrier training's stage has not been heard from for {silence:g} s "
+                                        "(no task joined, no step finished): it was cancelled; see the executor "
+                                        "logs, or raise Deadlines.silence for steps slower than that")
     except BaseException:
         job.interrupt()
         thread.join(_INTERRUPT_WAIT)
@@ -211,34 +236,52 @@ def _task(job: BarrierJob, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.Rec
     from pyspark import BarrierTaskContext
 
     context = BarrierTaskContext.get()
-    rank, infos = context.partitionId(), context.getTaskInfos()
-    listener = allreduce.open_listener() if rank == 0 else None
-    with ThreadPoolExecutor(1) as pool:  # the ~1 s allGather overlaps loading the partition
-        port = str(listener.getsockname()[1]) if listener else ""
-        gathered = pool.submit(context.allGather, json.dumps({"rank": rank, "port": port}))
-        columns, error = _load(batches, job)
-        messages = [json.loads(m) for m in gathered.result()]
-    root = (infos[0].address.rsplit(":", 1)[0], int(next(m["port"] for m in messages if m["rank"] == 0)))
-    try:
-        with StarAllreduce.connect(rank, len(infos), root, listener, job.token, job.timeout) as comm:
-            yield from _train(job, comm, rank, len(infos), columns, error)
-    finally:
-        if listener is not None:
-            listener.close()
+    rank, size = context.partitionId(), len(context.getTaskInfos())
+    spill.reset_peak()
+    trace = {"started": time.time(), "rss": spill.resident_bytes()[0]}
+    faults.maybe_vanish()
+    deadlines = job.options.deadlines
+    with ExitStack() as stack:
+        listener = stack.enter_context(allreduce.open_listener())
+        port = listener.getsockname()[1]
+        if job.rendezvous == rendezvous.DRIVER:
+            began = time.monotonic()
+            host = context.getTaskInfos()[rank].address.rsplit(":", 1)[0]
+            join = {"rank": rank, "size": size, "stage": context.stageId(), "task": context.taskAttemptId(),
+                    "host": host, "port": port}
+            conn = stack.enter_context(rendezvous.join_driver(job.driver, job.token, join, deadlines.rendezvous))
+            columns, error = _load(batches, job)  # the others join meanwhile
+            trace["loaded"] = time.time()
+            nonce, addresses = rendezvous.await_peers(conn, rank, began + deadlines.rendezvous, deadlines.rendezvous)
+            client = ProgressClient(conn if rank == 0 else None)
+        else:
+            with ThreadPoolExecutor(1) as pool:  # the ~1 s allGather overlaps loading the partition
+                gathered = pool.submit(rendezvous.allgather_peers, context, rank, port)
+                columns, error = _load(batches, job)
+                trace["loaded"] = time.time()
+                nonce, addresses = job.token, gathered.result()
+            client = ProgressClient.connect(job.driver, job.token) if rank == 0 else ProgressClient(None)
+        stack.callback(client.close)
+        comm = stack.enter_context(Mesh.connect(rank, addresses, listener, nonce, deadlines.allreduce,
+                                                job.options.allreduce))
+        trace["met"] = time.time()
+        yield from _train(job, comm, client, columns, error, trace)
 
 
 def _load(batches: Iterator[pa.RecordBatch], job: BarrierJob) -> tuple[list[np.ndarray] | None, Exception | None]:
     try:
-        return load_partition(batches, job.program.feeds), None
+        return load_or_spill(batches, job.program.feeds, job.options.spill_bytes), None
     except RELAYED as e:
         return None, e
 
 
-def _train(job: BarrierJob, comm: StarAllreduce, rank: int, size: int, columns: list[np.ndarray] | None,
-           error: Exception | None) -> Iterator[pa.RecordBatch]:
-    """Agree on the rows per partition (and on stopping if any task could not load its rows), then train."""
+def _train(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np.ndarray] | None,
+           error: Exception | None, trace: dict) -> Iterator[pa.RecordBatch]:
+    """Agree on the rows per partition (and on stopping if any task could not load its rows), then train;
+    rank 0 returns the state and every task's ``trace`` (times, resident bytes)."""
+    rank, size = comm.rank, comm.size
     head = np.zeros(2 * size)  # rows per rank, then error flags
-    head[rank] = len(columns[0]) if columns else 0
+    head[rank] = partition_rows(columns) if columns is not None else 0
     head[size + rank] = error is not None
     head = comm.allreduce(head)
     counts = tuple(int(c) for c in head[:size])
@@ -247,48 +290,55 @@ def _train(job: BarrierJob, comm: StarAllreduce, rank: int, size: int, columns: 
             raise _Stopped(error)
         if not sum(counts):
             raise EmptyDataFrameError("the DataFrame has no rows to train on")
-        outcome, session = _steps(job, comm, rank, columns, counts)
+        outcome, session = _steps(job, comm, client, columns, counts)
     except _Stopped as stopped:
         if stopped.error is not None:
             yield result_batch(rank, error=stopped.error)
         return
+    except AllreduceError:  # a lost peer: fail, so that Spark retries the whole stage attempt
+        raise
     except RELAYED as e:  # raised alike on every task: one reports it
         if rank == 0:
             yield result_batch(0, error=e)
         return
+    trace["trained"], trace["peak_rss"] = time.time(), spill.resident_bytes()[1]
+    traces = comm.allreduce(_placed([trace[k] for k in TRACE], rank, size)).reshape(size, len(TRACE))
     if rank == 0:
         meta = {"start": outcome.start, "reason": outcome.reason, "rows": outcome.rows, "seconds": outcome.seconds,
-                "counts": counts}
+                "counts": counts, "tasks": [dict(zip(TRACE, t.tolist())) for t in traces]}
         yield result_batch(0, Snapshot(outcome.step, np.array(outcome.losses), session.state(), meta).to_bytes())
 
 
-def _steps(job: BarrierJob, comm: StarAllreduce, rank: int, columns: list[np.ndarray],
+def _placed(values: list[float], rank: int, size: int) -> np.ndarray:
+    """``values`` at this rank's place in a vector of every rank's, zeros elsewhere (to allreduce)."""
+    out = np.zeros((size, len(values)))
+    out[rank] = values
+    return out.ravel()
+
+
+def _steps(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np.ndarray],
            counts: tuple[int, ...]) -> tuple[Outcome, TrainingSession]:
     """The step loop of one task; rank 0 reports to the driver."""
     start = Snapshot.from_bytes(job.start)
     schedule = job.spec.schedule(counts)
     session = TrainingSession(job.program)
     session.load(start.state)
-    replica = Replica(session, columns, rank, schedule)
+    replica = Replica(session, columns, comm.rank, schedule)
 
     def evaluate(step: int) -> np.ndarray:
-        maybe_fail(step)
+        faults.maybe_fail(step)
         local, error = np.zeros(session.width + 1), None  # the sums, then an error flag
         try:
             local[:-1] = replica.sums(step)
         except RELAYED as e:
             local[-1], error = 1, e
-        total = comm.allreduce(local)
+        total = comm.allreduce(local, faults.midway(step))
         if total[-1]:
             raise _Stopped(error)
         return total[:-1]
 
-    client = ProgressClient.connect(job.driver, job.token) if rank == 0 else ProgressClient(None)
     rule = StopRule(job.spec.max_steps(schedule), schedule, job.spec.tol, job.spec.patience, start.losses)
-    try:
-        return run_steps(session, start, rule, evaluate, partial(_report, client, job.checkpoint_every)), session
-    finally:
-        client.close()
+    return run_steps(session, start, rule, evaluate, partial(_report, client, job.checkpoint_every)), session
 
 
 def _report(client: ProgressClient, every: int | None, info: StepInfo, snapshot) -> None:

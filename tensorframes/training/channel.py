@@ -1,4 +1,4 @@
-"""Live progress of a barrier training: task 0 streams its steps to the driver.
+"""The driver's server for a barrier training: rendezvous, then task 0's live progress.
 
 A barrier stage returns its result only when it ends, so the task of
 partition 0 sends each finished step (and, when due, a snapshot to
@@ -9,6 +9,12 @@ training's random token, so strays are ignored. Progress is best effort: if
 the task can't reach the driver (e.g. a Spark Connect client outside the
 cluster), it trains on without it and the driver reports the steps from
 the result when the stage ends.
+
+The same server is where the tasks meet (:mod:`~tensorframes.training.rendezvous`):
+a connection's first frame may be a join, answered by one frame once every
+task of the stage attempt has joined; task 0 then streams its steps on it.
+The server also keeps the time it last heard from any task, so the driver
+can give up on a stage that went silent.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import queue
 import socket
 import struct
 import threading
-from typing import Iterator
+import time
+from typing import Callable, Iterator
 
 from tensorframes.training.progress import StepInfo
 
@@ -29,11 +36,36 @@ _FRAME = struct.Struct("!QQ")  # lengths of the JSON step and of the snapshot by
 CONNECT_TIMEOUT = 5.0
 
 
-class ProgressServer:
-    """Driver side: accepts task 0's connection(s) and queues ``(StepInfo, snapshot bytes or None)``."""
+def write_frame(conn: socket.socket, message: dict, blob: bytes = b"") -> None:
+    """One frame: the lengths, a JSON message, optional bytes."""
+    data = json.dumps(message).encode()
+    conn.sendall(_FRAME.pack(len(data), len(blob)) + data + blob)
 
-    def __init__(self, host: str, token: bytes) -> None:
+
+def read_frame(stream) -> tuple[dict, bytes | None] | None:
+    """The next frame of a binary stream (None at its end, or when cut mid-frame)."""
+    header = stream.read(_FRAME.size)
+    if len(header) != _FRAME.size:
+        return None
+    size, blob_size = _FRAME.unpack(header)
+    data = stream.read(size)
+    blob = stream.read(blob_size) if blob_size else None
+    if len(data) < size or (blob is not None and len(blob) < blob_size):
+        return None
+    return json.loads(data), blob
+
+
+#: ``on_join(join message, reply)``: a task joins; ``reply(message)`` answers it (see rendezvous.Meeting).
+JoinHandler = Callable[[dict, Callable[[dict], None]], None]
+
+
+class ProgressServer:
+    """Driver side: answers joins (with ``on_join``) and queues ``(StepInfo, snapshot bytes or None)``."""
+
+    def __init__(self, host: str, token: bytes, on_join: JoinHandler | None = None) -> None:
         self.token = token
+        self.on_join = on_join
+        self.heard: float | None = None  # time.monotonic() of the last frame from a task
         self._listener = socket.create_server(("", 0))
         self.address = (host, self._listener.getsockname()[1])
         self._queue: queue.Queue = queue.Queue()
@@ -53,13 +85,13 @@ class ProgressServer:
             if stream.read(len(self.token)) != self.token:
                 return
             try:
-                while len(header := stream.read(_FRAME.size)) == _FRAME.size:
-                    info_size, snapshot_size = _FRAME.unpack(header)
-                    info = StepInfo(**json.loads(stream.read(info_size)))
-                    snapshot = stream.read(snapshot_size) if snapshot_size else None
-                    if snapshot is not None and len(snapshot) < snapshot_size:
-                        return
-                    self._queue.put((info, snapshot))
+                while (frame := read_frame(stream)) is not None:
+                    self.heard = time.monotonic()
+                    message, snapshot = frame
+                    if "join" in message and self.on_join is not None:
+                        self.on_join(message["join"], lambda answer: write_frame(conn, answer))
+                        continue
+                    self._queue.put((StepInfo(**message), snapshot))
             except (OSError, ValueError, TypeError):  # a connection cut mid-frame: its task is gone
                 return
 
@@ -90,7 +122,7 @@ class ProgressClient:
     """Task 0's side; sending never fails the training (a lost driver just stops the stream)."""
 
     def __init__(self, conn: socket.socket | None) -> None:
-        self._conn = conn
+        self._conn = conn  # task 0's connection to the driver (the one it joined through, if any)
 
     @property
     def connected(self) -> bool:
@@ -110,9 +142,8 @@ class ProgressClient:
     def send(self, info: StepInfo, snapshot: bytes | None = None) -> None:
         if self._conn is None:
             return
-        data = json.dumps(info.as_dict()).encode()
         try:
-            self._conn.sendall(_FRAME.pack(len(data), len(snapshot or b"")) + data + (snapshot or b""))
+            write_frame(self._conn, info.as_dict(), snapshot or b"")
         except OSError as e:
             logger.warning("lost the driver's progress connection (%s); training on without it", e)
             self.close()

@@ -31,6 +31,7 @@ from tensorframes.spark_columns import fed_columns
 from tensorframes.training.allreduce import add_in_order
 from tensorframes.training.faults import maybe_fail
 from tensorframes.training.loop import Outcome, StopRule, run_steps
+from tensorframes.training.options import BarrierOptions
 from tensorframes.training.program import TrainingProgram
 from tensorframes.training.progress import Progress
 from tensorframes.training.replica import Replica, TrainingSession, load_partition
@@ -44,8 +45,9 @@ _session: ProgramCache[TrainingProgram, TrainingSession] = ProgramCache(Training
 
 
 def train_driver(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, start: Snapshot,
-                 progress: Progress) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
-    """Run the training; the outcome, the rows per partition and the final state."""
+                 progress: Progress, options: BarrierOptions | None = None
+                 ) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
+    """Run the training; the outcome, the rows per partition and the final state (``options``: barrier only)."""
     frame, program = fed_columns(df, program)
     data = frame.persist()
     try:

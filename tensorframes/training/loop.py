@@ -18,7 +18,7 @@ and every further step would repeat it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -72,6 +72,7 @@ class Outcome:
     reason: str
     rows: int
     seconds: float
+    trace: dict = field(default_factory=dict)
 
 
 def run_steps(session: TrainingSession, start: Snapshot, rule: StopRule,

@@ -4,7 +4,9 @@ Pure numpy and engine (no Spark), so it is tested on its own and used the
 same way by both modes:
 
 - :func:`load_partition` turns a partition's Arrow batches into one numpy
-  array per fed column, once.
+  array per fed column, once; :func:`load_or_spill` does so up to a size and
+  writes a larger partition to a memory-mapped file instead
+  (:mod:`~tensorframes.training.spill`).
 - :meth:`TrainingSession.sums` gives, for the rows it is fed, the vector
   ``[rows, rows * loss, rows * gradients...]``. For a loss that is the mean
   over the fed rows (plus any term without data, e.g. a penalty), ``rows *
@@ -29,6 +31,8 @@ from tensorframes.errors import ShapeMismatchError
 from tensorframes.program import Feed
 from tensorframes.training.program import TrainingProgram
 from tensorframes.training.schedule import Schedule
+from tensorframes.training.spill import SpilledColumns, spill
+
 
 #: Entries of a sums vector before the gradients: the row count and the loss sum.
 HEADER = 2
@@ -43,6 +47,24 @@ def load_partition(batches: Iterable[pa.RecordBatch], feeds: Sequence[Feed]) -> 
             block.append(to_numpy(batch.column(feed.column), feed.spec, start))
         start += batch.num_rows
     return [_concatenate(block, feed) for block, feed in zip(blocks, feeds)]
+
+
+def load_or_spill(batches: Iterable[pa.RecordBatch], feeds: Sequence[Feed],
+                  spill_bytes: int | None) -> list[np.ndarray] | SpilledColumns:
+    """:func:`load_partition`, or the partition spilled once its batches take more than ``spill_bytes``."""
+    batches = iter(batches)
+    kept, size = [], 0
+    for batch in batches:
+        kept.append(batch)
+        size += batch.nbytes
+        if spill_bytes is not None and size > spill_bytes:
+            return spill(kept, batches, feeds, spill_bytes)
+    return load_partition(kept, feeds)
+
+
+def partition_rows(columns: list[np.ndarray] | SpilledColumns) -> int:
+    """Rows of a loaded partition."""
+    return columns.rows if isinstance(columns, SpilledColumns) else len(columns[0])
 
 
 def _concatenate(blocks: list[np.ndarray], feed: Feed) -> np.ndarray:
@@ -115,11 +137,13 @@ class TrainingSession:
 class Replica:
     """A training session with the rows of one partition, read by the schedule's steps."""
 
-    def __init__(self, session: TrainingSession, columns: list[np.ndarray], partition: int,
+    def __init__(self, session: TrainingSession, columns: list[np.ndarray] | SpilledColumns, partition: int,
                  schedule: Schedule) -> None:
         self.session, self.columns, self.partition, self.schedule = session, columns, partition, schedule
 
     def sums(self, step: int) -> np.ndarray:
         """The sums vector of this partition's rows for step ``step`` (from 0)."""
         rows = self.schedule.rows(step, self.partition)
+        if isinstance(self.columns, SpilledColumns):
+            return self.columns.sums(self.session, rows)
         return self.session.sums([c[rows] for c in self.columns])

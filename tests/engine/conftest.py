@@ -16,6 +16,10 @@ import pytest
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
 
+# Scripts, not test modules: --doctest-modules must not import (and so run) them.
+# tf1_programs/ runs through test_tf1_programs.py; data/ holds fixture generators that need TensorFlow.
+collect_ignore = ["tf1_programs", "data"]
+
 
 class Dataset(NamedTuple):
     """Standardized features and targets, split into training and held-out rows."""

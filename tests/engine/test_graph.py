@@ -313,9 +313,20 @@ MIXED_CASES = [
     pytest.param(lambda x64, x32, i32: tf.multiply(x32, x64), id="float32-times-float64"),
     pytest.param(lambda x64, x32, i32: x64 + i32, id="float64-plus-int32"),
     pytest.param(lambda x64, x32, i32: i32 + 2.5, id="int32-plus-inexact-python-float"),
-    pytest.param(lambda x64, x32, i32: x32 + np.ones(2), id="float32-plus-float64-array"),
-    pytest.param(lambda x64, x32, i32: i32 + np.ones(2, np.int64), id="int32-plus-int64-array"),
+    pytest.param(lambda x64, x32, i32: i32 + np.array([0.5, 1.0]), id="int32-plus-inexact-float64-array"),
+    pytest.param(lambda x64, x32, i32: i32 + np.array([2 ** 40, 1]), id="int32-plus-int64-array-out-of-range"),
 ]
+
+
+@pytest.mark.parametrize("build, dtype", [
+    pytest.param(lambda x32, i32: x32 + np.ones(2), tf.float32, id="float32-plus-float64-array"),
+    pytest.param(lambda x32, i32: np.float64(0.5) * x32, tf.float32, id="float64-scalar-times-float32"),
+    pytest.param(lambda x32, i32: i32 + np.ones(2, np.int64), tf.int32, id="int32-plus-int64-array"),
+    pytest.param(lambda x32, i32: x32 * np.int64(3), tf.float32, id="float32-times-int64-scalar"),
+])
+def test_numpy_values_convert_to_the_tensor_dtype_as_in_tensorflow(graph, build, dtype):
+    x32, i32 = tf.placeholder(tf.float32, [2]), tf.placeholder(tf.int32, [2])
+    assert build(x32, i32).dtype is dtype
 
 
 @pytest.mark.parametrize("build", MIXED_CASES)
@@ -341,7 +352,7 @@ def test_as_dtype(value, dtype):
     assert tf.as_dtype(value) is dtype
 
 
-@pytest.mark.parametrize("value", ["float16", np.complex64, object, "nope", 3])
+@pytest.mark.parametrize("value", ["bfloat16", np.complex64, object, "nope", 3])
 def test_as_dtype_refuses_unsupported(value):
     with pytest.raises(tf.DTypeError, match="unsupported dtype"):
         tf.as_dtype(value)

@@ -65,3 +65,17 @@ def test_an_update_cannot_be_frozen(graph):
     sess.run(graph.get_operation_by_name("w/Assign"))
     with pytest.raises(GraphError, match="AssignAdd 'bump'.*changes state"):
         convert_variables_to_constants(sess, graph.as_graph_def(), ["bump"])
+
+
+def test_random_ops_freeze_with_their_seeds():
+    with tf.Graph().as_default() as g:
+        tf.set_random_seed(3)
+        w = tf.Variable(np.float64(2.0), name="w")
+        tf.multiply(w, tf.random_normal([3], dtype=tf.float64), name="out")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            expected = sess.run("out:0")
+            frozen = convert_variables_to_constants(sess, g.as_graph_def(), ["out"])
+    with tf.Graph().as_default() as h:
+        tf.import_graph_def(frozen, name="")
+        np.testing.assert_array_equal(tf.Session(h).run("out:0"), expected)

@@ -119,10 +119,10 @@ def test_build_errors(build, dtypes, shapes, error, message):
             build(*[tf.placeholder(d, s) for d, s in zip(dtypes, shapes)])
 
 
-def test_where_needs_x_and_y():
+def test_where_needs_both_x_and_y_or_neither():
     with tf.Graph().as_default():
-        with pytest.raises(TypeError, match="pass both x and y"):
-            tf.where(tf.placeholder(tf.bool, [2]))
+        with pytest.raises(ValueError, match="x and y must both be given, or both be None"):
+            tf.where(tf.placeholder(tf.bool, [2]), 1.0)
 
 
 def test_tensor_is_not_a_python_bool():

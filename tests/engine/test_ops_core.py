@@ -133,11 +133,11 @@ def test_VariableV2_read_before_an_assignment_in_the_same_run_keeps_its_value():
 
 
 @pytest.mark.parametrize("update, error", [
-    pytest.param(lambda v: v.assign(np.zeros(2, np.float32)), tf.DTypeError, id="Assign-other-dtype"),
+    pytest.param(lambda v: v.assign(tf.zeros([2], tf.float32)), tf.DTypeError, id="Assign-other-dtype-tensor"),
     pytest.param(lambda v: v.assign([1.0, 2.0, 3.0]), tf.ShapeError, id="Assign-other-shape"),
     pytest.param(lambda v: v.assign_add(np.ones((3, 2))), tf.ShapeError, id="AssignAdd-other-shape"),
     pytest.param(lambda v: v.assign_sub(1.0), tf.ShapeError, id="AssignSub-scalar-does-not-broadcast"),
-    pytest.param(lambda v: v.assign_sub(np.ones(2, np.int64)), tf.DTypeError, id="AssignSub-int64-array"),
+    pytest.param(lambda v: v.assign_sub(tf.ones([2], tf.int64)), tf.DTypeError, id="AssignSub-int64-tensor"),
 ])
 def test_assignment_checks_dtype_and_shape_when_built(update, error):
     with tf.Graph().as_default():

@@ -95,3 +95,24 @@ def test_optimizers(launcher, tmp_path):
     assert len(finals) == 9 and all(loss < r["start_loss"] for loss in finals.values())
     assert finals["L-BFGS"] == min(finals.values())
     assert Path(r["curves_file"]).exists()
+
+
+@python_only
+def test_demand_forecasting(launcher, tmp_path):
+    r = run_example("08_demand_forecasting", launcher, "--out", str(tmp_path / "forecasts"))
+    naive, linear, network, mllib = r["seasonal_naive"], r["linear"], r["network"], r["mllib_linear"]
+    # tfs.train's least squares is MLlib's, and both forecast far better than last year's same month.
+    assert linear["mae"] == pytest.approx(mllib["mae"], rel=1e-3)
+    assert linear["mae"] < 0.6 * naive["mae"] and network["mae"] < 0.8 * naive["mae"]
+    assert min(linear["mae"], network["mae"]) <= min(mllib["mae"], r["mllib_gbt"]["mae"]) * 1.001
+    assert 0.01 < naive["mape"] < 0.05 and Path(r["plot_file"]).exists()
+
+
+@python_only
+def test_reinforcement_learning(launcher, tmp_path):
+    r = run_example("09_reinforcement_learning", launcher, "--out", str(tmp_path / "returns"))
+    # Episodes seeded per episode: playing them in 1 or 2 tasks gives the same averaged update.
+    assert r["tasks_difference"] < 1e-12
+    # A few updates already lift the greedy policy well above its start (about 25).
+    assert r["eval_return"] > 40 and r["updates"] == 4
+    assert Path(r["curve_file"]).exists()

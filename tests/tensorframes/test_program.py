@@ -112,6 +112,21 @@ def test_placeholder_dims_narrow_unknown_column_dims():
     assert program.feeds[0].spec.cell_shape == (2,)
 
 
+def test_map_rows_with_block_shaped_placeholders_runs_as_a_block_map():
+    """The original TensorFrames: map_rows with shape=[None] on a scalar column ran on the whole column."""
+    x = tf.placeholder(tf.float64, [None], name="x")
+    y = tf.placeholder(tf.float64, [None, 3], name="y")
+    program = compile_map(tf.add(x, tf.reduce_sum(y, 1), name="z"), COLUMNS, rows=True)
+    assert not program.rows and program.outputs[0].spec.cell_shape == ()
+
+
+def test_map_rows_with_row_and_block_shaped_placeholders_mixed_is_refused():
+    x = tf.placeholder(tf.float64, [None], name="x")
+    n = tf.placeholder(tf.int32, [], name="n")
+    with pytest.raises(PlaceholderShapeError, match="cells have 0 dimension"):
+        compile_map(tf.add(x, tf.cast(n, tf.float64), name="z"), COLUMNS, rows=True)
+
+
 def test_row_placeholder_has_the_cell_shape():
     y = tf.placeholder(tf.float64, [3], name="y")
     program = compile_map(tf.identity(y, name="z"), COLUMNS, rows=True)
@@ -195,10 +210,20 @@ def test_variables_ship_from_the_session_argument():
     np.testing.assert_array_equal(loaded.run("z:0", {"x:0": np.array([1.0])}), [3.0])
 
 
-def test_variables_without_a_session_say_where_values_come_from():
+def test_variables_without_a_session_ship_their_initial_values():
+    """The original TensorFrames ran the initializers itself when no session held the variables."""
     x = tf.placeholder(tf.float64, [None], name="x")
     w = tf.Variable(np.array(2.0), name="w")
-    with pytest.raises(ProgramError, match=r"variable\(s\) \['w'\].*tf.Session\(\).*session=sess"):
+    program = block_map(tf.multiply(x, w, name="z"))
+    _, loaded = importer.load(program.graph_def)
+    np.testing.assert_array_equal(loaded.run("z:0", {"x:0": np.array([1.0, 3.0])}), [2.0, 6.0])
+
+
+def test_a_variable_that_cannot_be_initialized_without_a_session_is_named():
+    x = tf.placeholder(tf.float64, [None], name="x")
+    size = tf.placeholder(tf.float64, [], name="size")
+    w = tf.Variable(size * 2.0, name="w")
+    with pytest.raises(ProgramError, match=r"cannot initialize variable\(s\) \['w'\] without a session.*size"):
         block_map(tf.multiply(x, w, name="z"))
 
 

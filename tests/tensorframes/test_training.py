@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -74,6 +75,20 @@ def test_linear_regression_equals_single_process_training(frames, linear, mode, 
     assert_close(model.values(), cases.reference(cases.FEATURES, False, tf.train.LBFGSOptimizer, 6, *linear))
 
 
+@pytest.mark.parametrize("partitions", [1, 2])
+def test_the_ring_and_the_spilled_path_equal_single_process_training(frames, linear, partitions):
+    model = cases.Model(cases.FEATURES)
+    trained(model, frames("linear", partitions), tf.train.LBFGSOptimizer(), steps=6, allreduce="ring", spill_bytes=0)
+    assert_close(model.values(), cases.reference(cases.FEATURES, False, tf.train.LBFGSOptimizer, 6, *linear))
+
+
+def test_deadlines_are_checked_before_any_job():
+    with pytest.raises(ValueError, match="silence .* must exceed"):
+        tfs.Deadlines(rendezvous=10, allreduce=30, silence=20)
+    with pytest.raises(ValueError, match="rendezvous must be a number of seconds"):
+        tfs.Deadlines(rendezvous=0)
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("partitions", [1, 2])
 def test_logistic_regression_on_churn_equals_single_process_training(frames, churn, mode, partitions):
@@ -94,19 +109,82 @@ def test_the_session_holds_the_trained_values_so_map_blocks_scores_at_once(frame
 
 
 # -- fault tolerance -------------------------------------------------------------------------
-def test_a_barrier_stage_that_fails_once_is_retried_to_the_same_weights(spark, frames, tmp_path):
+@pytest.fixture(scope="module")
+def undisturbed(frames):
+    """The values of the 6 Adam steps the fault tests disturb, trained without a fault."""
     clean = cases.Model(cases.FEATURES)
     trained(clean, frames("linear", 2), tf.train.AdamOptimizer(0.1), steps=6)
+    return clean.values()
+
+
+def disturbed(spark, frames, fault: str, **options):
+    """The values of the same training with the fault ``fault`` ("how@partition:step:marker")."""
     model = cases.Model(cases.FEATURES)
-    marker = tmp_path / "failed_once"
-    spark.sparkContext.setLocalProperty(PROPERTY, f"1:3:{marker}")  # partition 1, before step 4
+    spark.sparkContext.setLocalProperty(PROPERTY, fault)
     try:
-        trained(model, frames("linear", 2), tf.train.AdamOptimizer(0.1), steps=6)
+        trained(model, frames("linear", 2), tf.train.AdamOptimizer(0.1), steps=6, **options)
     finally:
         spark.sparkContext.setLocalProperty(PROPERTY, None)
+    return model.values()
+
+
+def assert_same(values: dict, expected: dict) -> None:
+    for name, value in expected.items():
+        np.testing.assert_array_equal(values[name], value, err_msg=name)
+
+
+@pytest.mark.parametrize("how", ["raise", "kill", "allreduce"])
+def test_a_barrier_stage_that_fails_once_is_retried_to_the_same_weights(spark, frames, undisturbed, tmp_path,
+                                                                        caplog, how):
+    marker = tmp_path / "failed_once"
+    with caplog.at_level(logging.INFO, logger="tensorframes.training"):
+        values = disturbed(spark, frames, f"{how}@1:3:{marker}")  # partition 1, before (in) step 4
     assert marker.exists()
-    for name, value in clean.values().items():
-        np.testing.assert_array_equal(model.values()[name], value)
+    assert_same(values, undisturbed)
+    met = [m for m in caplog.messages if "tasks met through the driver" in m]
+    assert [m.split(":")[0].split()[-1] for m in met] == ["0", "1"]  # attempt 0, then attempt 1 of the stage
+
+
+def test_a_retried_stage_missing_a_task_is_retried_again_within_the_deadline_not_waited_on(spark, frames,
+                                                                                          undisturbed, tmp_path):
+    """The CI hang: after a failure, a retried attempt whose partition 1 never joins (as if Spark had
+    launched only task 0). Task 0 gives up at its rendezvous deadline, Spark retries once more."""
+    done: dict = {}
+
+    def run():
+        try:
+            done["values"] = disturbed(spark, frames, f"vanish@1:3:{tmp_path / 'failed_once'}",
+                                       deadlines=tfs.Deadlines(rendezvous=2))
+        except BaseException as e:
+            done["error"] = e
+    began = time.monotonic()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(90)
+    if thread.is_alive():
+        spark.sparkContext.cancelAllJobs()
+    assert not thread.is_alive(), "the training hung"
+    assert "error" not in done, done.get("error")
+    assert (tmp_path / "failed_once.vanished").exists() and time.monotonic() - began < 90
+    assert_same(done["values"], undisturbed)
+
+
+def test_a_stage_that_goes_silent_ends_in_a_stage_timeout_error(spark, monkeypatch):
+    """The driver's own deadline: a stage that has been heard from once, then never again, is given up on."""
+    from tensorframes.training import barrier_mode
+    from tensorframes.training.channel import ProgressServer
+    from tensorframes.training.progress import Progress
+
+    class Stuck:  # stands for a DataFrame whose stage never ends
+        def toArrow(self):
+            time.sleep(10)
+    monkeypatch.setattr(barrier_mode, "_INTERRUPT_WAIT", 0.1)
+    with ProgressServer("127.0.0.1", b"t" * 16) as server:
+        server.heard = time.monotonic()  # a task joined
+        began = time.monotonic()
+        with pytest.raises(tfs.errors.StageTimeoutError, match="not been heard from for 0.5 s"):
+            barrier_mode._collect_reporting(spark, Stuck(), server, Progress(None, None, None, None), "stuck", 0.5)
+    assert time.monotonic() - began < 3
 
 
 def test_spark_ml_summaries_still_work_after_a_barrier_training(frames):
@@ -116,6 +194,35 @@ def test_spark_ml_summaries_still_work_after_a_barrier_training(frames):
     trained(cases.Model(len(cases.CHURN_FEATURES), logistic=True), df, tf.train.AdamOptimizer(0.1), steps=2)
     vectors = df.select(array_to_vector("x").alias("features"), df.y.alias("label"))
     assert LogisticRegression(maxIter=5).fit(vectors).summary.accuracy > 0.8  # the summary ships the session
+
+
+# -- data larger than memory ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def big_partition(spark):
+    """300,000 x 10 rows in one partition, made in Spark (26 MB of fed columns); (frame, fed bytes)."""
+    x = F.array(*[F.randn(seed=i) for i in range(cases.FEATURES)])
+    df = spark.range(300_000, numPartitions=1).select(x.alias("x")).withColumn(
+        "y", sum(F.col("x")[i] * (i - 4.5) for i in range(cases.FEATURES)) + F.randn(seed=99))
+    df = tfs.append_shape(df, "x", [None, cases.FEATURES]).cache()
+    df.count()
+    yield df, 300_000 * (cases.FEATURES + 1) * 8
+    df.unpersist()
+
+
+def test_a_partition_larger_than_its_memory_is_spilled_and_trains_to_the_same_values(big_partition):
+    """Full batch; mini-batches gather their rows out of the mapping (test_training_replica.py)."""
+    df, data = big_partition
+
+    def run(spill_bytes):
+        model = cases.Model(cases.FEATURES)
+        result = trained(model, df, tf.train.AdamOptimizer(0.1), steps=3, spill_bytes=spill_bytes)
+        (task,) = result.trace["tasks"]
+        return model.values(), task["peak_rss"] - task["rss"]
+    held, held_growth = run(None)
+    spilled, spilled_growth = run(2 << 20)
+    assert_close(spilled, held, rtol=1e-12)
+    assert held_growth > data  # in memory: the Arrow batches and their numpy copy
+    assert spilled_growth < data / 2, (spilled_growth, held_growth)
 
 
 # -- progress, early stopping, checkpoints, mini-batches --------------------------------------

@@ -14,17 +14,20 @@ import pyarrow as pa
 import pytest
 
 import engine as tf
-from tensorframes.errors import (CheckpointError, LossError, NullValueError, PlaceholderTypeError,
+from tensorframes.errors import (AllreduceError, CheckpointError, LossError, NullValueError, PlaceholderTypeError,
                                  ShapeMismatchError, UnboundPlaceholderError)
 from tensorframes.frames import PandasColumns
 from tensorframes.training import results
 from tensorframes.training.allreduce import add_in_order
 from tensorframes.training.loop import CONVERGED, EARLY_STOPPING, STEPS, StopRule, run_steps
 from tensorframes.training.program import compile_training
-from tensorframes.training.replica import Replica, TrainingSession, load_partition
+from tensorframes.training.replica import Replica, TrainingSession, load_or_spill, load_partition, partition_rows
 from tensorframes.training.schedule import Schedule
+from tensorframes.training import spill
+from tensorframes.training.spill import SpilledColumns
 from tensorframes.training.snapshot import Snapshot, load_checkpoint, save_checkpoint
 
+TOKEN = b"0123456789abcdef"
 RNG = np.random.default_rng(7)
 X = RNG.standard_normal((60, 3))
 Y = X @ np.array([1.5, -2.0, 0.5]) + 0.25 + 0.1 * RNG.standard_normal(60)
@@ -174,6 +177,32 @@ def test_load_partition_concatenates_batches_and_numbers_rows_across_them():
         load_partition(iter([short]), program.feeds)
 
 
+def arrow_batches(size: int = 7) -> list[pa.RecordBatch]:
+    """X, Y as Arrow batches of `size` rows."""
+    return [pa.RecordBatch.from_pydict({"x": [list(r) for r in X[a:a + size]], "y": Y[a:a + size]})
+            for a in range(0, len(X), size)]
+
+
+def test_a_partition_above_spill_bytes_is_spilled_and_sums_as_in_memory(monkeypatch):
+    monkeypatch.setattr(spill, "_MIN_CHUNK_BYTES", 600)  # chunks of a few batches
+    program = program_for(OPTIMIZERS["gd"])
+    held = load_or_spill(iter(arrow_batches()), program.feeds, None)
+    spilled = load_or_spill(iter(arrow_batches()), program.feeds, 500)
+    assert isinstance(spilled, SpilledColumns) and not isinstance(held, SpilledColumns)
+    assert len(list(spilled.chunks())) > 1  # several chunks, summed in order
+    assert partition_rows(spilled) == partition_rows(held) == len(X)
+    session = TrainingSession(program)
+    np.testing.assert_allclose(spilled.sums(session, slice(None)), session.sums(held), rtol=1e-13)
+    rows = np.random.default_rng(1).permutation(len(X))[:17]  # a mini-batch, in the schedule's order
+    np.testing.assert_array_equal(spilled.sums(session, rows), session.sums([c[rows] for c in held]))
+
+
+def test_a_spilled_partition_reports_bad_cells_at_load_time_with_their_row():
+    bad = pa.RecordBatch.from_pydict({"x": [[1.0, 2.0, 3.0]], "y": pa.array([None], pa.float64())})
+    with pytest.raises(NullValueError, match="row 60"):
+        load_or_spill(iter(arrow_batches() + [bad]), program_for(OPTIMIZERS["gd"]).feeds, 0)
+
+
 def test_an_empty_partition_loads_as_empty_arrays():
     x, y = load_partition(iter([]), program_for(OPTIMIZERS["gd"]).feeds)
     assert x.shape == (0, 3) and y.shape == (0,)
@@ -302,3 +331,36 @@ def test_float32_models_train_too():
         session.run(train_op, {x: x32, y: y32})
     assert state["w"].dtype == np.float32
     np.testing.assert_allclose(state["w"], session.run(w), rtol=1e-5)
+
+
+# -- a barrier task's end --------------------------------------------------------------------
+class LosingComm:
+    """A Mesh stand-in for rank 0 of 2 whose peer is lost after the first allreduce."""
+
+    rank, size = 0, 2
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def allreduce(self, vector, midway=None):
+        self.calls += 1
+        if self.calls > 1:
+            raise AllreduceError("rank 0 lost rank 1: it closed the connection")
+        return np.asarray(vector) * 2
+
+
+def test_a_task_that_lost_a_peer_fails_instead_of_reporting_a_result():
+    """Were the lost peer relayed as a result, the task would succeed: Spark keeps a successful task's
+    output when it retries a barrier stage and relaunches only the others, which then wait for a peer
+    that never comes (the CI hang)."""
+    from tensorframes.training.barrier_mode import BarrierJob, _train
+    from tensorframes.training.channel import ProgressClient
+    from tensorframes.training.options import BarrierOptions
+    from tensorframes.training.spec import TrainingSpec
+
+    program = program_for(OPTIMIZERS["gd"])
+    spec = TrainingSpec(steps=3)
+    start = Snapshot(0, np.zeros(0), TrainingSession(program).state(), spec.meta).to_bytes()
+    job = BarrierJob(program, spec, start, None, TOKEN, ("127.0.0.1", 1), "driver", BarrierOptions())
+    with pytest.raises(AllreduceError, match="lost rank 1"):
+        list(_train(job, LosingComm(), ProgressClient(None), [X, Y], None, {}))

@@ -56,6 +56,7 @@ def worlds(tmp_path_factory):
 
 
 def expected(name: str) -> dict:
+    name = cases.VARIANTS.get(name, (name,))[0]
     data, logistic, make_optimizer, _, _ = cases.SCENARIOS[name]
     x, y = data()
     return {k: np.ravel(v) for k, v in cases.reference(x.shape[1], logistic, make_optimizer, cases.STEPS, x, y).items()}
@@ -71,6 +72,19 @@ def test_both_modes_run_under_spark_connect(worlds):
     assert_scenarios(worlds.results("connect"), cases.WORLDS["connect"])
 
 
+def test_barrier_tasks_meet_through_allgather_under_spark_connect_and_the_driver_elsewhere(worlds):
+    assert worlds.results("connect")["rendezvous"]["BarrierTaskContext.allGather"].tolist() == [1.0]
+    assert worlds.results("connect")["rendezvous"]["through the driver"].tolist() == [0.0]
+    assert worlds.results("wide")["rendezvous"]["through the driver"].tolist() == [1.0]
+
+
+def test_the_ring_gives_the_same_bits_as_the_star(worlds):
+    for world, ring, star in [("wide", "linear_barrier_4_ring", "linear_barrier_4"),
+                              ("connect", "small_barrier_2_ring", "small_barrier_2")]:
+        for var, value in worlds.results(world)[star].items():
+            np.testing.assert_array_equal(worlds.results(world)[ring][var], value, err_msg=f"{ring}: {var}")
+
+
 def test_too_many_partitions_for_a_barrier_stage_fail_fast_under_spark_connect(worlds):
     assert worlds.results("connect")["slots"]["refused"].tolist() == [1.0]
 
@@ -79,9 +93,10 @@ def test_four_partitions_in_both_modes_equal_single_process_training(worlds):
     assert_scenarios(worlds.results("wide"), cases.WORLDS["wide"])
 
 
-def test_a_driver_mode_task_that_fails_once_is_retried_to_the_same_weights(worlds):
+@pytest.mark.parametrize("how", ["raise", "kill"])
+def test_a_driver_mode_task_that_fails_once_is_retried_to_the_same_weights(worlds, how):
     found = worlds.results("wide")
-    assert found["failed_once"]["marker"].tolist() == [1.0]
+    assert found[f"failed_once_{how}"]["marker"].tolist() == [1.0]
     for var, value in found["linear_driver_4"].items():
-        np.testing.assert_array_equal(found["linear_driver_4_failure"][var], value)
+        np.testing.assert_array_equal(found[f"linear_driver_4_{how}"][var], value)
 

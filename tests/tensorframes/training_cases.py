@@ -96,14 +96,25 @@ SCENARIOS = {  # name -> (data, logistic, optimizer, mode, partitions)
     "small_barrier_2": (partial(linear_data, 2000), False, tf.train.LBFGSOptimizer, "barrier", 2),
     "small_barrier_3": (partial(linear_data, 2000), False, tf.train.LBFGSOptimizer, "barrier", 3),
 }
+#: A scenario trained another way: (the scenario, tfs.train options). Ring and spilled: same values.
+VARIANTS = {
+    "linear_barrier_4_ring": ("linear_barrier_4", {"allreduce": "ring"}),
+    "linear_barrier_4_spilled": ("linear_barrier_4", {"spill_bytes": 0}),
+    "churn_barrier_4_ring_spilled": ("churn_barrier_4", {"allreduce": "ring", "spill_bytes": 0}),
+    "small_barrier_2_ring": ("small_barrier_2", {"allreduce": "ring"}),
+}
 WORLDS = {
-    "wide": ["linear_barrier_4", "linear_driver_4", "churn_barrier_4", "churn_driver_4"],
-    "connect": ["small_driver_2", "small_barrier_2"],
+    "wide": ["linear_barrier_4", "linear_driver_4", "churn_barrier_4", "churn_driver_4", "linear_barrier_4_ring",
+             "linear_barrier_4_spilled", "churn_barrier_4_ring_spilled"],
+    "connect": ["small_driver_2", "small_barrier_2", "small_barrier_2_ring"],
 }
 
 
 def run_scenario(spark, name: str, **options) -> dict[str, list]:
     import tensorframes as tfs
+    if name in VARIANTS:
+        name, more = VARIANTS[name]
+        options = {**more, **options}
     data, logistic, make_optimizer, mode, partitions = SCENARIOS[name]
     x, y = data()
     model = Model(x.shape[1], logistic)
@@ -112,10 +123,25 @@ def run_scenario(spark, name: str, **options) -> dict[str, list]:
     return {k: np.ravel(v).tolist() for k, v in model.values().items()}
 
 
+class _Recorder(__import__("logging").Handler):
+    """Keeps the messages logged, to tell which rendezvous ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record) -> None:
+        self.messages.append(record.getMessage())
+
+
 def main(world: str, scratch: str) -> None:
     import os
     from pyspark.sql import SparkSession
     import tensorframes as tfs
+    import logging
+    logs = _Recorder()
+    logging.getLogger("tensorframes.training").addHandler(logs)
+    logging.getLogger("tensorframes.training").setLevel(logging.INFO)
     if world == "connect":
         os.environ.setdefault("SPARK_CONF_DIR", str(tfs.spark.CONF_DIR))
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -123,17 +149,22 @@ def main(world: str, scratch: str) -> None:
     else:
         spark = tfs.get_spark(master="local[4,2]")
     out = {name: run_scenario(spark, name) for name in WORLDS[world]}
+    out["rendezvous"] = {way: [float(any(way in m for m in logs.messages))]
+                         for way in ("through the driver", "BarrierTaskContext.allGather")}
     if world == "connect":  # no partition count before a job here: Spark's own slot check, translated
         from tensorframes.errors import BarrierSlotsError
         try:
             run_scenario(spark, "small_barrier_3")
         except BarrierSlotsError:
             out["slots"] = {"refused": [1.0]}
-    if world == "wide":  # Spark retries a driver-mode task that fails once
+    if world == "wide":  # Spark retries a driver-mode task that fails once: raises, or its worker is killed
         from tensorframes.training.faults import PROPERTY
-        spark.sparkContext.setLocalProperty(PROPERTY, f"1:2:{Path(scratch) / 'failed_once'}")
-        out["linear_driver_4_failure"] = run_scenario(spark, "linear_driver_4")
-        out["failed_once"] = {"marker": [float((Path(scratch) / "failed_once").exists())]}
+        for how in ("raise", "kill"):
+            marker = Path(scratch) / f"failed_once_{how}"
+            spark.sparkContext.setLocalProperty(PROPERTY, f"{how}@1:2:{marker}")
+            out[f"linear_driver_4_{how}"] = run_scenario(spark, "linear_driver_4")
+            out[f"failed_once_{how}"] = {"marker": [float(marker.exists())]}
+        spark.sparkContext.setLocalProperty(PROPERTY, None)
     print("RESULT " + json.dumps(out))
     spark.stop()
 
