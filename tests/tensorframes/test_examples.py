@@ -90,11 +90,25 @@ def test_custom_op(launcher):
 
 @python_only
 def test_optimizers(launcher, tmp_path):
-    r = run_example("06_optimizers", launcher, "--out", str(tmp_path / "losses"))
+    r = run_example("06_optimizers", launcher, "--out", str(tmp_path / "losses"), "--logdir", str(tmp_path / "runs"))
     finals = r["final_losses"]
     assert len(finals) == 9 and all(loss < r["start_loss"] for loss in finals.values())
     assert finals["L-BFGS"] == min(finals.values())
     assert Path(r["curves_file"]).exists()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    for name, final in finals.items():  # one TensorBoard run per optimizer: its loss curve and graph
+        board = EventAccumulator(str(tmp_path / "runs" / name))
+        board.Reload()
+        assert board.Scalars("loss")[-1].value == pytest.approx(final, rel=1e-6) and board.Tags()["graph"]
+
+
+@python_only
+def test_image_classification(launcher):
+    r = run_example("07_image_classification", launcher)
+    convnet, dense, mllib = r["convnet"], r["dense"], r["mllib_mlp"]
+    assert abs(convnet["parameters"] - dense["parameters"]) <= 0.01 * convnet["parameters"]
+    assert min(convnet["accuracy"], dense["accuracy"], mllib["accuracy"]) > 0.3  # ten classes: chance is 0.1
+    assert r["png"]["files"] == 50 and r["png"]["pixels_match"] and r["png"]["accuracy"] > 0.3
 
 
 @python_only
