@@ -5,7 +5,7 @@ variables, ops, `gradients`, optimizers, and a `Session` that runs them with
 cached execution plans. Graphs serialize to a safe, versioned GraphDef (JSON
 plus raw little-endian arrays; never pickle). Nothing here imports Spark.
 """
-from . import dtypes, errors, registry
+from . import dtypes, errors, gfile, registry
 from .dtypes import DType, as_dtype, bool_, double, float16, float32, float64, half, int8, int16, int32, int64, uint8
 from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
 from .gradients import gradients
@@ -50,6 +50,7 @@ from .variable_scope import (AUTO_REUSE, GraphKeys, VariableScope, add_to_collec
                              local_variables_initializer, model_variables, variable_scope)
 from . import nn
 from . import initializers, layers
+from . import callbacks, summary
 from . import losses, train
 from . import models
 from . import contrib
@@ -69,3 +70,11 @@ from .variables import (Variable, assign, assign_add, assign_sub, all_variables,
 
 bool = bool_  # noqa: A001  (TensorFlow spells it tf.bool)
 newaxis = None  # x[:, newaxis] as in TensorFlow and numpy
+
+
+def __getattr__(name: str):
+    """`tf.Summary`, `tf.Event`, `tf.HistogramProto`: TensorFlow's messages, loaded on first use."""
+    if name in ("Summary", "HistogramProto", "Event"):
+        from .tf_graphdef import protos
+        return getattr(protos.module("event_pb2" if name == "Event" else "summary_pb2"), name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

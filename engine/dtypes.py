@@ -78,6 +78,9 @@ int64 = DType("int64", np.int64, "DT_INT64")
 bool_ = DType("bool", np.bool_, "DT_BOOL")
 double = float64
 half = float16
+#: Serialized protocol buffers (what summary ops return); not a tensor element type
+#: the engine computes with, so it is not in ALL: nothing can be fed or cast to it.
+string = DType("string", np.object_, "DT_STRING")
 
 ALL = (float32, float64, int32, int64, bool_, float16, int8, int16, uint8)
 _BY_NAME = {d.name: d for d in ALL} | {"double": float64, "float": float32, "half": float16}

@@ -45,6 +45,14 @@ class GraphDefError(EngineError, ValueError):
     """A serialized graph is malformed or inconsistent; names the node."""
 
 
+class DataLossError(EngineError, IOError):
+    """A record file (TensorBoard event file) is truncated or fails its checksum; names the file and offset."""
+
+
+class ProtobufUnavailableError(EngineError, ImportError):
+    """TensorFlow's protobuf messages are needed (TF GraphDefs, TensorBoard) but not installed."""
+
+
 class SavedModelError(GraphDefError):
     """A saved-model directory is missing, malformed or was altered; names the file."""
 

@@ -119,10 +119,10 @@ def conv2d(inputs: Any, filters: int, kernel_size: Any, strides: Any = (1, 1), p
 def _pooling(kind: str):
     def pool(inputs: Any, pool_size: Any, strides: Any, padding: str = "valid", data_format: str = "channels_last",
              name: Optional[str] = None) -> Tensor:
-        from .ops import conv
+        from .ops import pooling
         _check_format(data_format)
         (ph, pw), (sh, sw) = _pair(pool_size, "pool_size"), _pair(strides, "strides")
-        builder = conv.max_pool if kind == "max" else conv.avg_pool
+        builder = pooling.max_pool if kind == "max" else pooling.avg_pool
         return builder(convert_to_tensor(inputs), ksize=[1, ph, pw, 1], strides=[1, sh, sw, 1],
                        padding=padding.upper(), name=name or f"{kind}_pooling2d")
     pool.__name__ = f"{kind}_pooling2d"

@@ -367,9 +367,18 @@ class Graph:
 
     def as_graph_def(self, variable_values: Optional[dict] = None):
         """This graph as a GraphDef (the safe wire format); see engine.graphdef."""
-        # The one late import of the core: exporting needs the variables, which are built from ops.
+        # A late import of the core: exporting needs the variables, which are built from ops.
         from .exporter import graph_to_graph_def
         return graph_to_graph_def(self, variable_values)
+
+    def as_tf_graph_def(self, strict: bool = True):
+        """This graph as a TensorFlow GraphDef message, which TensorFlow runs and TensorBoard draws.
+
+        `strict=False` writes ops without a TensorFlow twin under their engine
+        type (drawable, not runnable); see engine.tf_graphdef.exporter.
+        """
+        from .tf_graphdef import export  # late too: the TensorFlow exporter is built on the core
+        return export(self, strict=strict)
 
     def __repr__(self) -> str:
         return f"<tf.Graph with {len(self._ops)} ops>"

@@ -33,12 +33,33 @@ _INPUT = re.compile(r"^(\^)?([^:^]+?)(?::(\d+))?$")
 
 
 class GraphDef:
-    """A serialized graph; build with `graph.as_graph_def()`, load with `import_graph_def`."""
+    """A serialized graph; build with `graph.as_graph_def()`, load with `import_graph_def`.
 
-    def __init__(self, nodes: list, variables: list, variable_values: Optional[dict] = None) -> None:
-        self.nodes = nodes
-        self.variables = variables
+    As in TensorFlow, `GraphDef()` is empty and `ParseFromString(data)` fills
+    it, from the engine's JSON or from a binary TensorFlow GraphDef (a
+    frozen `.pb`, translated by engine.tf_graphdef).
+    """
+
+    def __init__(self, nodes: Optional[list] = None, variables: Optional[list] = None,
+                 variable_values: Optional[dict] = None) -> None:
+        self.nodes = nodes if nodes is not None else []
+        self.variables = variables if variables is not None else []
         self.variable_values = variable_values or {}
+
+    def ParseFromString(self, data: bytes) -> None:  # noqa: N802  (TensorFlow's name)
+        """Replace this GraphDef's contents with `data` (engine JSON or a binary TensorFlow GraphDef)."""
+        parsed = parse(bytes(data))
+        self.nodes, self.variables, self.variable_values = parsed.nodes, parsed.variables, parsed.variable_values
+
+    @classmethod
+    def FromString(cls, data: bytes) -> "GraphDef":  # noqa: N802
+        graph_def = cls()
+        graph_def.ParseFromString(data)
+        return graph_def
+
+    def SerializeToString(self) -> bytes:  # noqa: N802
+        """The engine's JSON bytes (`tf.train.write_graph` writes TensorFlow's format)."""
+        return self.to_bytes()
 
     @property
     def node(self) -> list[NodeDef]:
@@ -139,9 +160,17 @@ def parse_input(node: str, text: str) -> tuple[bool, str, int]:
 
 
 def parse(graph_def: "GraphDef | str | bytes | dict") -> GraphDef:
-    """A GraphDef from itself, its JSON text or bytes, or its dict form."""
+    """A GraphDef from itself, its JSON text or bytes, its dict form, or TensorFlow's GraphDef
+    (a protobuf message, or binary bytes: anything not JSON), translated by engine.tf_graphdef."""
     if isinstance(graph_def, GraphDef):
         return graph_def
+    if isinstance(graph_def, (bytes, bytearray)) and graph_def.lstrip()[:1] not in (b"{", b""):
+        from . import tf_graphdef  # not JSON: a binary TensorFlow GraphDef
+        return tf_graphdef.parse(graph_def)
     if isinstance(graph_def, (str, bytes, bytearray)):
         return GraphDef.from_json(graph_def)
+    if hasattr(graph_def, "DESCRIPTOR"):
+        from . import tf_graphdef
+        if tf_graphdef.is_message(graph_def):
+            return tf_graphdef.from_message(graph_def)
     return GraphDef.from_dict(graph_def)

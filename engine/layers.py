@@ -1,12 +1,12 @@
 """Layers: callables that create their variables on first call.
 
-`Dense(units, activation)` computes `activation(inputs @ kernel + bias)`;
-image layers (`Conv2D`, `MaxPooling2D`, `AveragePooling2D`, `Flatten`) live
-in engine.layers_conv and `Dropout` / `BatchNormalization`, which behave
-differently in training, in engine.layers_train; all are importable from here.
+`Dense(units, activation)` computes `activation(inputs @ kernel + bias)`.
 Its variables live under the layer's name scope (`dense/kernel`,
 `dense/bias`; a second Dense in the same graph is `dense_1/...`), and
-calling the layer again reuses them.
+calling the layer again reuses them. Image layers (`Conv2D`, `MaxPooling2D`,
+`AveragePooling2D`, `Flatten`) live in engine.layers_conv, and `Dropout` /
+`BatchNormalization`, which behave differently in training, in
+engine.layers_train (on engine.layer_base); all are importable from here.
 
 >>> x = tf.placeholder(tf.float32, [None, 3])
 >>> Dense(16, activation="relu", seed=0)(x).shape

@@ -19,7 +19,8 @@ from .graph import Tensor
 from .initializers import derived_seed
 from .layer_base import Layer, activation_name, get_activation
 from .ops.array import reshape
-from .ops.conv import avg_pool, bias_add, conv2d, max_pool
+from .ops.conv import bias_add, conv2d
+from .ops.pooling import avg_pool, max_pool
 from .shapes import format_dims
 from .variables import Variable
 

@@ -213,7 +213,7 @@ class Model:
 
     def fit(self, x: Any, y: Any, batch_size: Optional[int] = 32, epochs: int = 1, verbose: int = 1,
             validation_split: float = 0.0, validation_data: Optional[tuple] = None,
-            shuffle: bool = True, early_stopping: Any = None) -> History:
+            shuffle: bool = True, early_stopping: Any = None, callbacks: Optional[Sequence[Any]] = None) -> History:
         """Train for `epochs` passes over `x`, `y` in mini-batches; returns a History.
 
         As in Keras, `validation_split` holds out the last fraction of the
@@ -222,7 +222,8 @@ class Model:
         (one step per epoch, as full-batch optimizers like L-BFGS need).
         `early_stopping` (an engine.train.EarlyStopping) sees each epoch's
         `val_loss` (else `loss`) and ends training when it no longer
-        improves significantly.
+        improves significantly. `callbacks` (engine.callbacks, e.g.
+        `TensorBoard(log_dir)`) are told about the training and each epoch.
         """
         if not isinstance(epochs, int) or epochs < 0:
             raise ValueError(f"fit: epochs must be a non-negative integer, found {epochs!r}")
@@ -238,22 +239,32 @@ class Model:
         training = self._training_part()
         fetches = {"loss": training.fit_loss, **training.fit_metrics, "_": training.train_op}
         history = History()
-        for epoch in range(epochs):
-            order = self._rng.permutation(len(x)) if shuffle else np.arange(len(x))
-            totals = _Mean()
-            for s in _batches(len(x), batch_size):
-                rows = order[s]
-                out = self.session.run(fetches, {self.inputs: x[rows], training.targets: y[rows]})
-                out.pop("_")
-                totals.add(out, len(rows))
-            logs = totals.result()
-            if validation_data is not None:
-                logs.update({f"val_{k}": v for k, v in self._evaluate(*validation_data).items()})
-            history.record(epoch, logs)
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs} - {_format_logs(logs)}")
-            if early_stopping is not None and early_stopping.update(logs.get("val_loss", logs["loss"])):
-                break
+        callbacks = list(callbacks or [])
+        for callback in callbacks:
+            callback.set_model(self)
+            callback.on_train_begin()
+        try:
+            for epoch in range(epochs):
+                order = self._rng.permutation(len(x)) if shuffle else np.arange(len(x))
+                totals = _Mean()
+                for s in _batches(len(x), batch_size):
+                    rows = order[s]
+                    out = self.session.run(fetches, {self.inputs: x[rows], training.targets: y[rows]})
+                    out.pop("_")
+                    totals.add(out, len(rows))
+                logs = totals.result()
+                if validation_data is not None:
+                    logs.update({f"val_{k}": v for k, v in self._evaluate(*validation_data).items()})
+                history.record(epoch, logs)
+                for callback in callbacks:
+                    callback.on_epoch_end(epoch, logs)
+                if verbose:
+                    print(f"Epoch {epoch + 1}/{epochs} - {_format_logs(logs)}")
+                if early_stopping is not None and early_stopping.update(logs.get("val_loss", logs["loss"])):
+                    break
+        finally:
+            for callback in callbacks:
+                callback.on_train_end()
         return history
 
     # -- saving ----------------------------------------------------------------------------

@@ -79,6 +79,11 @@ class Session:
         self._feed_keys: dict = {}  # feed_dict keys -> the tensors they name
         self._closed = False
 
+    @property
+    def graph_def(self):
+        """The session's graph as a GraphDef (`tf.train.write_graph(sess.graph_def, logdir, name)`)."""
+        return self.graph.as_graph_def()
+
     def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
             run_metadata: Any = None) -> Any:
         """Values of `fetches` (tensor, op, name, or a nested list/tuple/dict).

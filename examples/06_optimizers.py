@@ -6,8 +6,11 @@ same number of steps, run by the engine in this process: comparing update
 rules needs no cluster (tfs.train takes the very same steps on Spark). The
 table shows how far each optimizer got; the loss curves go to a PNG when
 matplotlib is installed (``pip install '.[plot]'``), to a CSV otherwise.
+With ``--logdir``, each optimizer's run (loss per step and its graph) is
+also written for TensorBoard: ``tensorboard --logdir optimizer_runs``
+overlays the nine curves and draws the training graph.
 
-    python examples/06_optimizers.py [--steps 3000] [--out optimizer_losses] [--master URL]
+    python examples/06_optimizers.py [--steps 3000] [--out optimizer_losses] [--logdir optimizer_runs] [--master URL]
 """
 from __future__ import annotations
 
@@ -39,8 +42,10 @@ OPTIMIZERS: dict[str, Callable[[], tf.train.Optimizer]] = {
 }
 
 
-def losses_of(optimizer: tf.train.Optimizer, x: np.ndarray, y: np.ndarray, steps: int) -> tuple[list[float], float]:
-    """The loss before each step of a fresh logistic regression, and the seconds the steps took."""
+def losses_of(optimizer: tf.train.Optimizer, x: np.ndarray, y: np.ndarray, steps: int,
+              logdir: Path | None = None) -> tuple[list[float], float]:
+    """The loss before each step of a fresh logistic regression, and the seconds the steps took;
+    with `logdir`, the losses and the graph also go to a TensorBoard event file there."""
     with tf.Graph().as_default():
         features = tf.placeholder(tf.float64, [None, x.shape[1]], name="features")
         label = tf.placeholder(tf.float64, [None], name="label")
@@ -51,7 +56,17 @@ def losses_of(optimizer: tf.train.Optimizer, x: np.ndarray, y: np.ndarray, steps
             sess.run(tf.global_variables_initializer())
             start = time.perf_counter()
             losses = [float(sess.run([loss, step], {features: x, label: y})[0]) for _ in range(steps)]
-            return losses, time.perf_counter() - start
+            seconds = time.perf_counter() - start
+        if logdir is not None:
+            write_run(logdir, tf.get_default_graph(), losses)
+        return losses, seconds
+
+
+def write_run(logdir: Path, graph: tf.Graph, losses: list[float]) -> None:
+    """A TensorBoard run: the training graph and the loss at each step (from 1)."""
+    with tf.summary.FileWriter(logdir, graph) as writer:
+        for i, value in enumerate(losses, 1):
+            writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag="loss", simple_value=value)]), i)
 
 
 def save_curves(curves: dict[str, list[float]], stem: Path) -> Path:
@@ -72,7 +87,9 @@ def save_curves(curves: dict[str, list[float]], stem: Path) -> Path:
 def main() -> None:
     args = _common.parse_args(__doc__, steps=(300, 10, "steps per optimizer"),
                               out=(Path("optimizer_losses"), Path("optimizer_losses"),
-                                   "where the curves go, without suffix (.png or .csv is added)"))
+                                   "where the curves go, without suffix (.png or .csv is added)"),
+                              logdir=("", "", "a folder for TensorBoard event files, one run per optimizer "
+                                      "(not written when empty)"))
 
     spark = _common.start_spark(args, "06_optimizers")
     train, _ = _common.churn_data(spark)
@@ -80,13 +97,15 @@ def main() -> None:
     x, y = np.stack(rows["x"]), rows["label"].to_numpy()
     curves, table = {}, []
     for name, make in OPTIMIZERS.items():
-        losses, seconds = losses_of(make(), x, y, args.steps)
+        losses, seconds = losses_of(make(), x, y, args.steps, Path(args.logdir) / name if args.logdir else None)
         curves[name] = losses
         table.append((name, losses[min(9, len(losses) - 1)], losses[-1], seconds))
     _common.print_table(f"logistic regression on {len(y):,} customers, full batch, {args.steps} steps from the "
                         "same start", ["optimizer", "loss at step 10", "last loss", "seconds"], table)
     path = save_curves(curves, args.out)
     print(f"\nloss curves: {path}")
+    if args.logdir:
+        print(f"TensorBoard runs: tensorboard --logdir {args.logdir}")
     _common.print_result(steps=args.steps, start_loss=curves["L-BFGS"][0], curves_file=str(path),
                          final_losses={name: c[-1] for name, c in curves.items()})
 

@@ -6,4 +6,5 @@ the families sit `toolkit` (conversion, op creation, shared rules) and
 `elementwise` (the elementwise-op builders and the broadcasting gradient pair).
 """
 from . import (array, compare, composite, conv, core, creation, elementwise, indexing, joining, lbfgs,  # noqa: F401
-               linalg, logging_ops, math, nn, random, reduction, scan, selection, state)  # (registration on import)
+               linalg, logging_ops, math, nn, pooling, random, reduction, scan, selection, state)  # (registration on import)
+from . import summary  # noqa: F401

@@ -17,6 +17,8 @@ from .optimizer import Optimizer
 from .rmsprop import RMSPropOptimizer
 from .saver import (CheckpointState, Saver, checkpoint_exists, get_checkpoint_state, import_meta_graph,
                     latest_checkpoint, list_variables, load_variable)
+from ..summary.writer import summary_iterator
+from ..tf_graphdef.io import write_graph
 from .training_util import create_global_step, get_global_step, get_or_create_global_step, global_step
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer", "AdadeltaOptimizer",
@@ -25,4 +27,5 @@ __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "Adagra
            "create_global_step", "get_global_step", "get_or_create_global_step", "global_step",
            "Saver", "CheckpointState", "checkpoint_exists", "get_checkpoint_state", "import_meta_graph",
            "latest_checkpoint", "list_variables", "load_variable", "exponential_decay", "inverse_time_decay",
-           "natural_exp_decay", "piecewise_constant", "polynomial_decay"]
+           "natural_exp_decay", "piecewise_constant", "polynomial_decay",
+           "write_graph", "summary_iterator"]

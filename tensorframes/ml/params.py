@@ -14,16 +14,20 @@ from typing import Any
 from pyspark.ml.param import Param, Params, TypeConverters
 
 import engine as tf
+from engine import tf_graphdef
 from engine.graphdef import GraphDef
 from engine.op_types import VARIABLE
 
 
 def to_graph_def_json(value: Any) -> str:
-    """GraphDef JSON of a Session (graph + variable values), a GraphDef, a Graph or JSON text."""
+    """GraphDef JSON of a Session (graph + variable values), a GraphDef (ours or TensorFlow's message),
+    a Graph or JSON text."""
     if isinstance(value, tf.Session):
         return value.graph.as_graph_def(value.export_variables()).to_json()
     if isinstance(value, GraphDef):
         return value.to_json()
+    if tf_graphdef.is_message(value):  # a TensorFlow GraphDef, e.g. a frozen .pb parsed by protobuf
+        return tf_graphdef.from_message(value).to_json()
     if isinstance(value, tf.Graph):
         if any(op.type == VARIABLE for op in value.get_operations()):
             raise TypeError("the graph has variables, whose values live in a Session: pass the Session")

@@ -33,6 +33,7 @@ from tensorframes.training.replica import TrainingSession
 from tensorframes.training.snapshot import Snapshot, load_checkpoint
 from tensorframes.training.spec import TrainingSpec
 from tensorframes.training.spill import SPILL_BYTES
+from tensorframes.training.tensorboard import TrainingBoard
 
 logger = logging.getLogger("tensorframes.training")
 MODES = {"barrier": train_barrier, "driver": train_driver}
@@ -70,7 +71,8 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
           callback: Callable[[StepInfo], object] | None = None, log_every: int | None = 10,
           var_list: Sequence | None = None, session: tf.Session | None = None,
           deadlines: Deadlines | None = None, allreduce: str = "auto",
-          spill_bytes: int | None = SPILL_BYTES, check_finite: bool = True) -> TrainResult:
+          spill_bytes: int | None = SPILL_BYTES, logdir: str | Path | None = None,
+          check_finite: bool = True) -> TrainResult:
     """Minimize ``loss`` over the rows of ``df``; the session's variables end up trained.
 
     ``loss`` is a float scalar built from block placeholders (``tfs.block``),
@@ -94,7 +96,9 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     Spark Connect included. Logs every ``log_every`` steps (logger
     ``tensorframes.training``), calls ``callback(StepInfo)`` after every
     step, and with ``checkpoint_dir`` writes a checkpoint every
-    ``checkpoint_every`` steps and at the end, and resumes from it.
+    ``checkpoint_every`` steps and at the end, and resumes from it. With
+    ``logdir``, writes the loss per step and the graph for TensorBoard
+    (:mod:`tensorframes.training.tensorboard`).
 
     Barrier mode only: ``deadlines`` (:class:`Deadlines`) bound every wait
     (defaults: 120 s for the tasks to meet, 600 s for a peer in an
@@ -131,9 +135,14 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
                             "(after running the initializer) or pass session=sess")
     program = compile_training(loss, SparkColumns(df), optimizer, feed_dict, var_list, user_session)
     start = _start(program, spec, checkpoint_dir)
-    progress = Progress(log_every, callback, checkpoint_dir, checkpoint_every, start.step)
+    board = TrainingBoard(logdir, user_session.graph, callback) if logdir is not None else None
+    progress = Progress(log_every, board or callback, checkpoint_dir, checkpoint_every, start.step)
     logger.info("training %d parameters in %s mode, from step %d", program.size, mode, start.step)
-    outcome, counts, state = MODES[mode](program, df, spec, start, progress, options)
+    try:
+        outcome, counts, state = MODES[mode](program, df, spec, start, progress, options)
+    finally:
+        if board is not None:
+            board.close()
     progress.finish(Snapshot(outcome.step, np.array(outcome.losses), state, spec.meta))
     trained = {name: state[name] for name in program.variables}
     user_session.load_variables(trained)

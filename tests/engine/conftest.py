@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 DATA = Path(__file__).resolve().parents[2] / "examples" / "data"
+# Test data, not tests: data/tf/generate.py needs TensorFlow and runs by hand (--doctest-modules would import it).
+collect_ignore_glob = ["data/*"]
 
 # Scripts, not test modules: --doctest-modules must not import (and so run) them.
 # tf1_programs/ runs through test_tf1_programs.py; data/ holds fixture generators that need TensorFlow.

@@ -15,9 +15,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pyspark
 import pytest
 
+from engine import saved_model
 from tensorframes.spark import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,13 +64,17 @@ def test_house_prices(launcher):
 
 
 @both_launchers
-def test_churn(launcher):
-    r = run_example("03_churn", launcher)
+def test_churn(launcher, tmp_path):
+    r = run_example("03_churn", launcher, "--save", str(tmp_path / "churn"))
     logistic, mlp, mllib = r["logistic_regression"], r["neural_network"], r["mllib"]
     assert logistic["accuracy"] >= 0.85 and abs(logistic["accuracy"] - mllib["accuracy"]) <= 0.005
     assert logistic["auc"] == pytest.approx(mllib["auc"], abs=0.005)
     assert mlp["accuracy"] >= 0.90 and mlp["accuracy"] > r["majority_accuracy"] + 0.04
     assert sum(logistic[k] for k in ("tp", "fp", "fn", "tn")) == sum(mlp[k] for k in ("tp", "fp", "fn", "tn"))
+    # --save published the network as version 1 of a servable model base path.
+    served = saved_model.load(str(tmp_path / "churn" / "1")).predict({"features": np.array([r["first_customer"]])})
+    # map_blocks scored that customer inside a block of many rows; BLAS may round a 1-row matmul differently.
+    assert served["churn"][0] == pytest.approx(r["first_score"], rel=1e-12)
 
 
 @python_only
@@ -90,11 +96,25 @@ def test_custom_op(launcher):
 
 @python_only
 def test_optimizers(launcher, tmp_path):
-    r = run_example("06_optimizers", launcher, "--out", str(tmp_path / "losses"))
+    r = run_example("06_optimizers", launcher, "--out", str(tmp_path / "losses"), "--logdir", str(tmp_path / "runs"))
     finals = r["final_losses"]
     assert len(finals) == 9 and all(loss < r["start_loss"] for loss in finals.values())
     assert finals["L-BFGS"] == min(finals.values())
     assert Path(r["curves_file"]).exists()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    for name, final in finals.items():  # one TensorBoard run per optimizer: its loss curve and graph
+        board = EventAccumulator(str(tmp_path / "runs" / name))
+        board.Reload()
+        assert board.Scalars("loss")[-1].value == pytest.approx(final, rel=1e-6) and board.Tags()["graph"]
+
+
+@python_only
+def test_image_classification(launcher):
+    r = run_example("07_image_classification", launcher)
+    convnet, dense, mllib = r["convnet"], r["dense"], r["mllib_mlp"]
+    assert abs(convnet["parameters"] - dense["parameters"]) <= 0.01 * convnet["parameters"]
+    assert min(convnet["accuracy"], dense["accuracy"], mllib["accuracy"]) > 0.3  # ten classes: chance is 0.1
+    assert r["png"]["files"] == 50 and r["png"]["pixels_match"] and r["png"]["accuracy"] > 0.3
 
 
 @python_only

@@ -93,3 +93,23 @@ def test_the_engine_modules_import_each_other_without_a_cycle():
     for m in sorted(modules):
         if m not in state:
             visit(m, [])
+
+
+#: What the model server (serving/) may import besides the standard library: the engine and its server stack.
+SERVING_ALLOWED = {"engine", "serving", "numpy", "uvicorn", "starlette", "grpc", "google", "prometheus_client",
+                   "grpc_tools"}
+
+
+def test_serving_imports_the_engine_and_its_server_stack_never_spark_or_tensorframes():
+    serving_modules = [".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                       for p in (ROOT / "serving").rglob("*.py")]
+    allowed = SERVING_ALLOWED | set(sys.stdlib_module_names)
+    offenders = {m: sorted(i for i in _imports(m) if i and i.split(".")[0] not in allowed) for m in serving_modules}
+    assert not {m: i for m, i in offenders.items() if i}
+
+
+def test_starting_the_model_server_loads_no_pyspark_tensorframes_pyarrow_or_pandas():
+    code = ("import sys, serving.cli, serving.server, serving.oip.grpc_service; print(sorted("
+            "{m.split('.')[0] for m in sys.modules} & {'pyspark', 'tensorframes', 'pyarrow', 'pandas'}))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

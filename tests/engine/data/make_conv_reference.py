@@ -14,16 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 
-tf.disable_eager_execution()
 OUT = Path(__file__).resolve().parent / "conv_reference.npz"
 CONV = [("SAME", (1, 1), (1, 1)), ("VALID", (1, 1), (1, 1)), ("SAME", (2, 2), (1, 1)), ("VALID", (2, 3), (1, 1)),
         ("SAME", (1, 1), (2, 2)), ("VALID", (1, 1), (2, 1))]
 POOL = [("SAME", (2, 2), (2, 2)), ("VALID", (3, 3), (2, 2)), ("SAME", (3, 2), (1, 2))]
 
 
-def conv_case(rng, padding, strides, dilations):
+def conv_case(tf, rng, padding, strides, dilations):
     x, f = rng.standard_normal((2, 7, 8, 3)), rng.standard_normal((3, 2, 3, 4))
     xt, ft = tf.constant(x), tf.constant(f)
     if dilations == (1, 1):
@@ -35,7 +33,7 @@ def conv_case(rng, padding, strides, dilations):
     return {"x": x, "f": f, "dy": dy, "y": y, "dx": dx, "df": df}
 
 
-def pool_case(rng, op, padding, ksize, strides):
+def pool_case(tf, rng, op, padding, ksize, strides):
     x = rng.permutation(2 * 7 * 8 * 3).reshape(2, 7, 8, 3) / 10.0
     xt = tf.constant(x)
     y = op(xt, [1, *ksize, 1], [1, *strides, 1], padding)
@@ -45,15 +43,17 @@ def pool_case(rng, op, padding, ksize, strides):
 
 
 def main() -> None:
+    import tensorflow.compat.v1 as tf  # here, so that pytest's doctest collection can import this file
+    tf.disable_eager_execution()
     rng = np.random.default_rng(2016)
     cases = {}
     for padding, strides, dilations in CONV:
         cases[f"conv2d-{padding}-s{strides[0]}{strides[1]}-d{dilations[0]}{dilations[1]}"] = conv_case(
-            rng, padding, strides, dilations)
+            tf, rng, padding, strides, dilations)
     for name, op in (("max_pool", tf.nn.max_pool), ("avg_pool", tf.nn.avg_pool)):
         for padding, ksize, strides in POOL:
             cases[f"{name}-{padding}-k{ksize[0]}{ksize[1]}-s{strides[0]}{strides[1]}"] = pool_case(
-                rng, op, padding, ksize, strides)
+                tf, rng, op, padding, ksize, strides)
     with tf.Session() as sess:
         arrays = {f"{case}/{key}": sess.run(value) if isinstance(value, tf.Tensor) else value
                   for case, values in cases.items() for key, value in values.items()}
