@@ -23,33 +23,33 @@ def nulls(spark):
 
 
 def _map_blocks(df):
-    return tfs.map_blocks(tf.add(tfs.block(df, "x"), 1.0, name="z"), df).collect()
+    return tfs.map_blocks(tf.add(tfs.block(df, "x"), 1.0, name="z"), df, backend="arrow").collect()
 
 
 def _map_rows(df):
-    return tfs.map_rows(tf.add(tfs.row(df, "x"), 1.0, name="z"), df).collect()
+    return tfs.map_rows(tf.add(tfs.row(df, "x"), 1.0, name="z"), df, backend="arrow").collect()
 
 
 def _map_blocks_trim(df):
-    return tfs.map_blocks(tf.add(tfs.block(df, "x"), 1.0, name="z"), df, trim=True).collect()
+    return tfs.map_blocks(tf.add(tfs.block(df, "x"), 1.0, name="z"), df, trim=True, backend="arrow").collect()
 
 
 def _reduce_blocks(df):
-    return tfs.reduce_blocks(tf.reduce_sum(tfs.block(df, "x", tf_name="x_input"), [0], name="x"), df)
+    return tfs.reduce_blocks(tf.reduce_sum(tfs.block(df, "x", tf_name="x_input"), [0], name="x"), df, backend="arrow")
 
 
 def _reduce_rows(df):
-    return tfs.reduce_rows(tf.add(tfs.row(df, "x", "x_1"), tfs.row(df, "x", "x_2"), name="x"), df)
+    return tfs.reduce_rows(tf.add(tfs.row(df, "x", "x_1"), tfs.row(df, "x", "x_2"), name="x"), df, backend="arrow")
 
 
 def _aggregate(df):
     x = tfs.block(df, "x", tf_name="x_input")
-    return tfs.aggregate(tf.reduce_sum(x, [0], name="x"), df.groupBy("key")).collect()
+    return tfs.aggregate(tf.reduce_sum(x, [0], name="x"), df.groupBy("key"), backend="arrow").collect()
 
 
 def _transformer(df):
     with tf.Graph().as_default() as g:
-        tf.add(tf.placeholder(tf.float64, [None], name="p"), 1.0, name="z")
+        tf.cumsum(tf.placeholder(tf.float64, [None], name="p"), name="z")  # no SQL rule: the Arrow path
     return GraphTransformer(graphDef=g, inputMapping={"x": "p"}, outputMapping={"z": "out"}).transform(df).collect()
 
 
@@ -67,7 +67,7 @@ def test_an_engine_error_on_an_executor_keeps_its_class_and_is_a_tensorframes_er
     df = spark.range(3, numPartitions=1).select(F.col("id").cast("double").alias("x"))
     with tf.Graph().as_default(), pytest.raises(InvalidArgumentError, match=r"cannot reshape .*\(in partition 0\)") \
             as caught, tfs.relay_errors():
-        tfs.map_blocks(tf.reshape(tfs.block(df, "x"), [-1, 2], name="z"), df, trim=True).collect()
+        tfs.map_blocks(tf.reshape(tfs.block(df, "x"), [-1, 2], name="z"), df, trim=True, backend="arrow").collect()
     assert isinstance(caught.value, TensorFramesError)
 
 
