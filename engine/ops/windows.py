@@ -88,11 +88,12 @@ def tap_index(w: Window, i: int, j: int, out: tuple) -> tuple:
             slice(j * dw, j * dw + (out[1] - 1) * sw + 1, sw), slice(None))
 
 
-def padded_zeros(input_shape: tuple, w: Window, dtype: np.dtype) -> tuple:
-    """Zeros shaped like `input_shape` (..., H, W, C) once padded, and the index cropping the padding off."""
+def padded_zeros(input_shape: tuple, w: Window, dtype: np.dtype, empty: bool = False) -> tuple:
+    """Zeros (uninitialized if `empty`: the caller writes every element) shaped like `input_shape`
+    (..., H, W, C) once padded, and the index cropping the padding off."""
     (h, wd) = input_shape[-3:-1]
     (top, bottom), (left, right) = w.pads(h, 0), w.pads(wd, 1)
-    zeros = np.zeros(tuple(input_shape[:-3]) + (h + top + bottom, wd + left + right, input_shape[-1]), dtype)
+    zeros = (np.empty if empty else np.zeros)(tuple(input_shape[:-3]) + (h + top + bottom, wd + left + right, input_shape[-1]), dtype)
     return zeros, (Ellipsis, slice(top, top + h), slice(left, left + wd), slice(None))
 
 
