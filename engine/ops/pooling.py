@@ -2,7 +2,8 @@
 TensorFlow 1.x names, attrs and padding rules (SAME max pooling pads with
 -inf; SAME average pooling leaves the padding out of each mean).
 
-Forward kernels reduce a window view (no copy). MaxPoolGrad routes each
+MaxPool is a running maximum over the taps' strided slices, AvgPool sums a
+window view (no copy). MaxPoolGrad routes each
 gradient to its window's first maximum (TensorFlow's choice among ties) by
 one equality pass per tap against the pooled maxima; MaxPoolGradGrad reads
 there, and each is the other's gradient. AvgPoolGrad spreads each gradient
