@@ -44,7 +44,12 @@ def _elu_kernel(x: np.ndarray) -> np.ndarray:
 
 sigmoid = unary_op("Sigmoid", _sigmoid_kernel, lambda op, g: [g * op.outputs[0] * (1 - op.outputs[0])], "f")
 tanh = unary_op("Tanh", np.tanh, lambda op, g: [g * (1 - op.outputs[0] * op.outputs[0])], "f")
-relu = unary_op("Relu", lambda x: np.maximum(x, 0), lambda op, g: [where(greater(op.outputs[0], 0), g, 0)])
+def _relu_grad(op, g):
+    # g * (y > 0), as TensorFlow's ReluGrad kernel; np.where on a random mask is ~8x slower (branches)
+    return [g * cast(greater(op.outputs[0], 0), g.dtype)]
+
+
+relu = unary_op("Relu", lambda x: np.maximum(x, 0), _relu_grad)
 elu = unary_op("Elu", _elu_kernel, lambda op, g: [where(greater(op.inputs[0], 0), g, g * (op.outputs[0] + 1))], "f")
 softplus = unary_op("Softplus", lambda x: np.logaddexp(0, x), lambda op, g: [g * sigmoid(op.inputs[0])], "f")
 

@@ -88,22 +88,35 @@ def tap_index(w: Window, i: int, j: int, out: tuple) -> tuple:
             slice(j * dw, j * dw + (out[1] - 1) * sw + 1, sw), slice(None))
 
 
-def padded_zeros(input_shape: tuple, w: Window, dtype: np.dtype) -> tuple:
-    """Zeros shaped like `input_shape` (..., H, W, C) once padded, and the index cropping the padding off."""
+def padded_zeros(input_shape: tuple, w: Window, dtype: np.dtype, empty: bool = False) -> tuple:
+    """Zeros (uninitialized if `empty`: the caller writes every element) shaped like `input_shape`
+    (..., H, W, C) once padded, and the index cropping the padding off."""
     (h, wd) = input_shape[-3:-1]
     (top, bottom), (left, right) = w.pads(h, 0), w.pads(wd, 1)
-    zeros = np.zeros(tuple(input_shape[:-3]) + (h + top + bottom, wd + left + right, input_shape[-1]), dtype)
+    zeros = (np.empty if empty else np.zeros)(tuple(input_shape[:-3]) + (h + top + bottom, wd + left + right, input_shape[-1]), dtype)
     return zeros, (Ellipsis, slice(top, top + h), slice(left, left + wd), slice(None))
+
+
+def _clipped(w: Window, axis: int, tap: int, out: int, n: int) -> tuple:
+    """(the window positions, the input pixels) where filter `tap` along `axis` lands inside an
+    input of size `n` (not in its padding): two slices, the second strided."""
+    before, s, offset = w.pads(n, axis)[0], w.strides[axis], tap * w.dilations[axis]
+    first = max(0, -(-(before - offset) // s))
+    last = min(out - 1, (n - 1 + before - offset) // s)
+    start = offset + first * s - before
+    return slice(first, last + 1), slice(start, start + (last - first) * s + 1 if last >= first else start, s)
 
 
 def scatter_windows(parts: np.ndarray, input_shape: tuple, w: Window) -> np.ndarray:
     """The adjoint of `windows`: window values (..., OH, OW, kh, kw, C) summed back into an
-    input of `input_shape` (..., H, W, C); one strided add per filter tap."""
-    padded, crop = padded_zeros(parts.shape[:-5] + tuple(input_shape[-3:]), w, parts.dtype)
-    out = parts.shape[-5:-3]
+    input of `input_shape` (..., H, W, C); one strided add per filter tap, each clipped to the
+    input, so no padded buffer and a contiguous result."""
+    (h, wd), out = tuple(input_shape[-3:-1]), parts.shape[-5:-3]
+    total = np.zeros(parts.shape[:-5] + tuple(input_shape[-3:]), parts.dtype)
     for i, j in np.ndindex(*w.size):
-        padded[tap_index(w, i, j, out)] += parts[..., i, j, :]
-    return padded[crop]
+        (rows, ys), (cols, xs) = _clipped(w, 0, i, out[0], h), _clipped(w, 1, j, out[1], wd)
+        total[..., ys, xs, :] += parts[..., rows, cols, i, j, :]
+    return total
 
 
 def check_images(x: np.ndarray, what: str, op_type: str) -> None:
