@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from . import dtypes, graphdef, importer
+from . import atomic, dtypes, graphdef, importer
 from .dtypes import DType
 from .errors import EngineError, FeedError, GraphError, SavedModelError
 from .graph import Graph, Tensor, tensor_of
@@ -106,7 +106,9 @@ def save(path: str, session: Session | Graph, inputs: Mapping[str, Any], outputs
     """Write the graph of `session`, its variable values and the signature to directory `path`.
 
     A Graph without variables may stand for its session. Refuses to replace
-    an existing saved model unless `overwrite`.
+    an existing saved model unless `overwrite`. Everything is checked and
+    written to a temporary sibling first (engine.atomic): a failure leaves an
+    old saved model at `path` intact.
 
     >>> import tempfile
     >>> w = tf.Variable(np.ones(2), name="w")
@@ -119,10 +121,9 @@ def save(path: str, session: Session | Graph, inputs: Mapping[str, Any], outputs
     docs = documents(graph.as_graph_def(values), signature(graph, inputs, outputs))
     if not overwrite and os.path.exists(os.path.join(path, MANIFEST)):
         raise SavedModelError(f"{path}: already holds a saved model; pass overwrite=True to replace it")
-    os.makedirs(path, exist_ok=True)
-    for name, text in docs.items():
-        with open(os.path.join(path, name), "w", encoding="utf-8") as f:
-            f.write(text)
+    with atomic.replacing_directory(path) as tmp:
+        for name, text in docs.items():
+            atomic.write_file(os.path.join(tmp, name), text.encode("utf-8"))
 
 
 def _graph_and_values(source: Session | Graph) -> tuple[Graph, dict]:

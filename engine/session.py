@@ -257,6 +257,10 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
                         "without changing it: out of its range; convert it explicitly")
     with np.errstate(invalid="ignore"):
         converted = array.astype(want.np)  # floats to ints truncate toward zero, as np.asarray(value, dtype) in TF
+    exact = np.finfo(want.np).nmant + 1 if want.is_floating else None  # floats hold integers up to 2**exact
+    if exact and array.dtype.kind in "iu" and array.size and np.abs(array).max() > 2 ** exact:
+        raise FeedError(f"Cannot feed integers above 2**{exact} to Tensor '{t.name}' of dtype {want.name}: "
+                        "they would round; convert them explicitly if that is meant")
     if want.is_bool and not np.array_equal(converted, array):
         raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name} "
                         "without changing it; convert it explicitly")

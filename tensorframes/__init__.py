@@ -65,13 +65,16 @@ an input that doesn't follow the naming convention. Variables are shipped
 with their current values in the default session (``with tf.Session():``)
 or the ``session=`` argument. ``get_spark()`` starts a local session set up
 for tensorframes. Errors found in the schema are raised before any job; see
-:mod:`tensorframes.errors`.
+:mod:`tensorframes.errors`. Errors found on the executors are raised as the
+same classes by the entry points that run jobs; for the lazy ones, run the
+actions inside ``with relay_errors():`` (see :mod:`tensorframes.relay`).
 """
 
 from tensorframes.images import image_block, image_column, images_frame
 from tensorframes.map_ops import map_blocks, map_rows
 from tensorframes.placeholders import block, row
 from tensorframes.reduce_ops import aggregate, reduce_blocks, reduce_rows
+from tensorframes.relay import relay as relay_errors
 from tensorframes.schema import analyze, append_shape, print_schema
 from tensorframes.spark import get_spark
 from tensorframes.sql import explain
@@ -79,6 +82,6 @@ from tensorframes.training import Deadlines, TrainResult, train
 
 __all__ = [
     "block", "row", "analyze", "append_shape", "print_schema",
-    "map_blocks", "map_rows", "reduce_blocks", "reduce_rows", "aggregate", "get_spark",
+    "map_blocks", "map_rows", "reduce_blocks", "reduce_rows", "aggregate", "get_spark", "relay_errors",
     "train", "TrainResult", "Deadlines", "image_column", "image_block", "images_frame", "explain",
 ]

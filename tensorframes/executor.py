@@ -25,6 +25,7 @@ from tensorframes.column_spec import ColumnSpec
 from tensorframes.errors import EmptyReductionError, FetchShapeError
 from tensorframes.program import Program
 from tensorframes.program_cache import ProgramCache
+from tensorframes.relay import on_executor
 
 
 class Runner:
@@ -105,15 +106,16 @@ def map_arrays(program: Program, batches: Iterator[pa.Array | Tuple[pa.Array, ..
     Several outputs come back as one struct array with fields ``_0``, ``_1``...
     """
     start = 0
-    task_runner(program)
-    for columns in batches:
-        if not isinstance(columns, tuple):
-            columns = (columns,)
-        rows = len(columns[0])
-        results = compute(program, columns, start)
-        _check_rows(program, results, rows, "a batch of")
-        start += rows
-        yield _pack([to_arrow(v, o.spec) for v, o in zip(results, program.outputs)])
+    with on_executor():
+        task_runner(program)
+        for columns in batches:
+            if not isinstance(columns, tuple):
+                columns = (columns,)
+            rows = len(columns[0])
+            results = compute(program, columns, start)
+            _check_rows(program, results, rows, "a batch of")
+            start += rows
+            yield _pack([to_arrow(v, o.spec) for v, o in zip(results, program.outputs)])
 
 
 def _pack(arrays: list[pa.Array]) -> pa.Array:
@@ -125,16 +127,17 @@ def _pack(arrays: list[pa.Array]) -> pa.Array:
 def map_batches(program: Program, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` body for ``trim=True``: only the outputs, as many rows as they have."""
     start = 0
-    task_runner(program)
-    for batch in batches:
-        results = compute(program, [batch.column(f.column) for f in program.feeds], start)
-        start += batch.num_rows
-        counts = {o.tensor: len(v) if v.ndim else "no" for v, o in zip(results, program.outputs)}
-        if len(set(counts.values())) > 1:
-            raise FetchShapeError(f"map_blocks(trim=True): the fetches must have as many rows as each "
-                                  f"other, found {counts}")
-        yield pa.RecordBatch.from_arrays([to_arrow(v, o.spec) for v, o in zip(results, program.outputs)],
-                                         names=program.output_names)
+    with on_executor():
+        task_runner(program)
+        for batch in batches:
+            results = compute(program, [batch.column(f.column) for f in program.feeds], start)
+            start += batch.num_rows
+            counts = {o.tensor: len(v) if v.ndim else "no" for v, o in zip(results, program.outputs)}
+            if len(set(counts.values())) > 1:
+                raise FetchShapeError(f"map_blocks(trim=True): the fetches must have as many rows as each "
+                                      f"other, found {counts}")
+            yield pa.RecordBatch.from_arrays([to_arrow(v, o.spec) for v, o in zip(results, program.outputs)],
+                                             names=program.output_names)
 
 
 def arrow_udf_function(program: Program) -> Callable[[Iterator[Tuple[pa.Array, ...]]], Iterator[pa.Array]]:
@@ -147,9 +150,10 @@ def arrow_udf_function(program: Program) -> Callable[[Iterator[Tuple[pa.Array, .
 # -- reduce ----------------------------------------------------------------------------------
 def reduce_partition(program: Program, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """``mapInArrow`` body of a reduction: one row of partial results per non-empty partition."""
-    partial = reduce_batches(program, batches)
-    if partial is not None:
-        yield partial_batch(program, partial)
+    with on_executor():
+        partial = reduce_batches(program, batches)
+        if partial is not None:
+            yield partial_batch(program, partial)
 
 
 def reduce_batches(program: Program, batches: Iterator[pa.RecordBatch]) -> list[np.ndarray] | None:
@@ -185,8 +189,9 @@ def aggregate_function(program: Program, key_names: Sequence[str]) -> Callable[
         [Tuple[pa.Scalar, ...], Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
     """``applyInArrow`` body (with type hints) of ``aggregate``: keys and reduced fetches per group."""
     def run(key: Tuple[pa.Scalar, ...], batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        values = reduce_batches(program, batches)
-        if values is not None:
-            keys = [pa.array([k.as_py()], type=k.type) for k in key]
-            yield partial_batch(program, values, keys, key_names)
+        with on_executor():
+            values = reduce_batches(program, batches)
+            if values is not None:
+                keys = [pa.array([k.as_py()], type=k.type) for k in key]
+                yield partial_batch(program, values, keys, key_names)
     return run

@@ -43,7 +43,9 @@ def map_blocks(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | 
     fetch must have one value per input row, unless ``trim=True``: then only
     the fetches are returned, with as many rows as they have. Variables are
     shipped with their values in ``session`` (default: the default session).
-    Lazy for Spark DataFrames; a pandas DataFrame is computed at once.
+    Lazy for Spark DataFrames (run its actions inside ``with
+    tfs.relay_errors():`` to get errors found on the executors as our own
+    classes, see tensorframes.relay); a pandas DataFrame is computed at once.
     ``backend``: "auto" (default: Spark SQL expressions when every op has a
     SQL rule, else Arrow), "sql" or "arrow" (see :mod:`tensorframes.sql`).
 

@@ -24,6 +24,7 @@ from tensorframes.arrow_convert import to_numpy
 from tensorframes.errors import OutputNameError
 from tensorframes.frames import SparkColumns
 from tensorframes.program import compile_reduce
+from tensorframes.relay import relay
 from tensorframes.schema import output_field
 from tensorframes.spark_columns import column_ref, fed_columns, reading, select_internal
 from tensorframes.sql import backend as sql_backend
@@ -76,7 +77,8 @@ def _reduce(fetches: Any, df: DataFrame, inputs: Mapping | None, feed_dict: Mapp
         return values if isinstance(fetches, (list, tuple)) else values[0]
     schema = T.StructType([output_field(o.spec) for o in program.outputs])
     frame, reader = fed_columns(df, program)
-    table = frame.mapInArrow(partial(executor.reduce_partition, reader), schema).toArrow()
+    with relay():
+        table = frame.mapInArrow(partial(executor.reduce_partition, reader), schema).toArrow()
     blocks = [to_numpy(table.column(i), o.spec) for i, o in enumerate(program.outputs)]
     values = executor.combine(program, blocks)
     return values if isinstance(fetches, (list, tuple)) else values[0]
@@ -88,7 +90,9 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
     """Reduce each group with a ``reduce_blocks`` graph; a DataFrame of keys and fetches.
 
     Same naming conventions and arguments (``backend`` too) as :func:`reduce_blocks`. Lazy;
-    each group is reduced batch by batch, never held whole in memory.
+    each group is reduced batch by batch, never held whole in memory. Run
+    actions on the result inside ``with tfs.relay_errors():`` to get errors
+    found on the executors as our own classes (see tensorframes.relay).
 
     >>> x_input = tfs.block(df, "x", tf_name="x_input")
     >>> sums = tfs.aggregate(tf.reduce_sum(x_input, [0], name="x"), df.groupBy("key"))
@@ -97,6 +101,9 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
     >>> sorted(sums.collect())
     [Row(key='a', x=6.0), Row(key='b', x=4.0)]
     """
+    if not isinstance(grouped_data, GroupedData):
+        raise TypeError(f"aggregate takes grouped data, df.groupBy(column, ...), found "
+                        f"{type(grouped_data).__name__}; for one value over all rows use reduce_blocks")
     keys = grouped_data.count().schema.fields[:-1]  # the grouping columns, then `count`
     df = grouped_data._df  # what pyspark's own applyInArrow reads too
     program = compile_reduce(fetches, SparkColumns(df), inputs, feed_dict, rows=False, session=session)

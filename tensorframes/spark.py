@@ -37,6 +37,8 @@ CONF_DIR = Path(__file__).resolve().parent / "conf"
 
 MIN_JAVA_VERSION = 17
 
+#: The master of a session get_spark starts: all cores, a task tried up to 4 times.
+DEFAULT_MASTER = "local[*,4]"
 _JAVA_HINT = (
     "install one (e.g. `apt-get install openjdk-17-jre-headless`) and point "
     "JAVA_HOME at it (e.g. `export JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64`)"
@@ -54,8 +56,11 @@ def get_spark(
 ) -> SparkSession:
     """Return the active Spark session, starting a local one if needed.
 
-    ``master`` defaults to ``local[*]``, except under ``spark-submit``, whose
-    ``--master`` is kept. ``conf`` entries are Spark settings that override
+    ``master`` defaults to :data:`DEFAULT_MASTER`, ``local[*,4]``: all cores,
+    and up to 4 attempts per task, so that a crashed Python worker costs a
+    retry instead of the job (plain ``local[*]`` gives every task one attempt;
+    barrier stages are retried as a whole either way). Under ``spark-submit``
+    its ``--master`` is kept. ``conf`` entries are Spark settings that override
     ``spark-defaults.conf``; their keys contain dots, so pass them unpacked::
 
         spark = get_spark(master="local[2]", **{"spark.sql.shuffle.partitions": 2})
@@ -68,7 +73,7 @@ def get_spark(
         require_java()
     builder = SparkSession.builder.appName(app_name)
     if master is None and not under_spark_submit:
-        master = "local[*]"
+        master = DEFAULT_MASTER
     if master is not None:
         builder = builder.master(master)
     for key, value in conf.items():

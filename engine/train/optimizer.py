@@ -9,12 +9,14 @@ cannot change the result (TensorFlow 1.x semantics, without locking).
 from __future__ import annotations
 
 import contextlib
+import math
+import numbers
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
 from ..dtypes import DType
-from ..errors import DTypeError, GradientError, GraphError, ShapeError
+from ..errors import DTypeError, GradientError, GraphError, InvalidArgumentError, ShapeError
 from ..gradients import gradients
 from ..graph import Graph, Operation, Tensor
 from ..ops.toolkit import convert_to_tensor, is_tensor_like
@@ -128,12 +130,18 @@ class Optimizer:
 
 
 def hyper(value: Any, dtype: DType, name: str) -> Tensor:
-    """A hyperparameter (Python number or tensor) as a tensor of the variable's dtype."""
+    """A hyperparameter (Python number or tensor) as a tensor of the variable's dtype.
+
+    A number that is not finite (NaN, inf) or not a number is refused while the
+    update ops are built, as TF 1.x refuses some: it could only train NaN.
+    """
     if is_tensor_like(value):
         tensor = convert_to_tensor(value)
         if tensor.dtype is not dtype:
             raise DTypeError(f"{name} has dtype {tensor.dtype.name}, the variable {dtype.name}; cast it")
         return tensor
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise InvalidArgumentError(f"{name} must be a finite number (or a tensor), found {value!r}")
     return constant(value, dtype=dtype, name=name)
 
 

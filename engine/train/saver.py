@@ -31,12 +31,11 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
-from .. import dtypes
+from .. import atomic, dtypes
 from ..errors import DataLossError, FailedPreconditionError, GraphError, InvalidArgumentError, NotFoundError
 from ..graph import Tensor, get_default_graph
 from ..variables import Variable, global_variables
@@ -45,21 +44,6 @@ FORMAT = "engine.Checkpoint"
 VERSION = 1
 DATA_SUFFIX = ".data-00000-of-00001"
 _INDEX_KEYS = {"format", "version", "data_sha256", "variables"}
-
-
-def _atomic_write(path: str, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _var_dict(var_list: Any) -> dict[str, Variable]:
@@ -124,11 +108,11 @@ class Saver:
             offset += len(raw)
         blob = b"".join(data)
         if write_meta_graph:
-            _atomic_write(f"{prefix}.{meta_graph_suffix}", sess.graph.as_graph_def().to_bytes())
-        _atomic_write(prefix + DATA_SUFFIX, blob)
+            atomic.write_file(f"{prefix}.{meta_graph_suffix}", sess.graph.as_graph_def().to_bytes())
+        atomic.write_file(prefix + DATA_SUFFIX, blob)
         index = {"format": FORMAT, "version": VERSION, "data_sha256": hashlib.sha256(blob).hexdigest(),
                  "variables": entries}
-        _atomic_write(prefix + ".index", json.dumps(index, sort_keys=True).encode())
+        atomic.write_file(prefix + ".index", json.dumps(index, sort_keys=True).encode())
         self._keep(prefix, meta_graph_suffix)
         if write_state:
             _write_state(folder, latest_filename or "checkpoint", prefix, self._last)
@@ -222,7 +206,7 @@ def _write_state(folder: str, filename: str, latest: str, kept: list[str]) -> No
     def rel(p: str) -> str:
         return os.path.relpath(p, folder) if os.path.dirname(os.path.abspath(p)) == folder else p
     lines = [f'model_checkpoint_path: "{rel(latest)}"'] + [f'all_model_checkpoint_paths: "{rel(p)}"' for p in kept]
-    _atomic_write(os.path.join(folder, filename), ("\n".join(lines) + "\n").encode())
+    atomic.write_file(os.path.join(folder, filename), ("\n".join(lines) + "\n").encode())
 
 
 def get_checkpoint_state(checkpoint_dir: str, latest_filename: Optional[str] = None) -> Optional[CheckpointState]:

@@ -18,13 +18,15 @@ saved safely, so only built graphs are persisted (see GraphEstimator.build).
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlparse
 
 from pyspark.errors import AnalysisException
 from pyspark.ml.util import DefaultParamsReader, DefaultParamsWriter, MLReader, MLWriter
 from pyspark.sql import SparkSession
 
-from engine import saved_model
+from engine import atomic, saved_model
 from engine.errors import SavedModelError
 from engine.graphdef import GraphDef
 from tensorframes.errors import PersistenceError
@@ -43,15 +45,51 @@ class GraphStageWriter(MLWriter):
         super().__init__()
         self.instance = instance
 
+    def save(self, path: str) -> None:
+        """Check the stage, write it to a temporary sibling of ``path``, then put it in place.
+
+        Nothing at ``path`` is touched until the new copy is complete (see
+        engine.atomic), so a stage that fails its checks or a failed write
+        leaves an old stage loadable. Local paths only go through the Python
+        filesystem (this also works under Spark Connect); other schemes keep
+        Spark's own overwrite.
+        """
+        if not isinstance(path, str):
+            raise TypeError(f"path should be a string, found {type(path).__name__}")
+        docs = self._documents()
+        local = _local_path(path)
+        if local is None:
+            super().save(path)
+            return
+        if os.path.exists(local) and not self.shouldOverwrite:
+            raise PersistenceError(f"{path}: already exists; use write().overwrite().save(path) to replace it")
+        with atomic.replacing_directory(local) as tmp:
+            self._write(tmp, docs)
+
     def saveImpl(self, path: str) -> None:
+        self._write(path, self._documents())
+
+    def _documents(self) -> dict[str, str]:
+        """The saved-model documents of the stage; raises StageParamError before any write."""
         stage = self.instance
         graph, _ = stage.loadGraph()
-        docs = saved_model.documents(GraphDef.from_json(stage.getGraphDef()), stage.signature(graph))
+        return saved_model.documents(GraphDef.from_json(stage.getGraphDef()), stage.signature(graph))
+
+    def _write(self, path: str, docs: dict[str, str]) -> None:
+        stage = self.instance
         params = {p.name: v for p, v in stage._paramMap.items() if p.name != stage.graphDef.name}
         DefaultParamsWriter.saveMetadata(stage, path, self.sparkSession, paramMap=params)
         for name, text in docs.items():
             self.sparkSession.createDataFrame([(text,)], "value string").coalesce(1).write.text(
                 f"{path}/{MODEL_DIR}/{name}")
+
+
+def _local_path(path: str) -> str | None:
+    """The local filesystem path of ``path`` (no scheme, or ``file:``), else None."""
+    parsed = urlparse(path)
+    if parsed.scheme in ("", "file"):
+        return parsed.path if parsed.scheme else path
+    return None
 
 
 class GraphStageReader(MLReader, Generic[S]):
@@ -63,7 +101,11 @@ class GraphStageReader(MLReader, Generic[S]):
 
     def load(self, path: str) -> S:
         spark = self.sparkSession
-        metadata = DefaultParamsReader.loadMetadata(path, spark)
+        try:
+            metadata = DefaultParamsReader.loadMetadata(path, spark)
+        except Exception as e:  # missing, corrupt (a checksum or JSON error from the JVM) or not JSON at all
+            raise PersistenceError(f"{path}: not a saved tensorframes.ml stage (its metadata can't be read: "
+                                   f"{str(e).strip().splitlines()[0]})") from e
         expected = f"{self.cls.__module__}.{self.cls.__name__}"
         if metadata.get("class") != expected:
             raise PersistenceError(f"{path}: holds a {metadata.get('class')}, not a {expected}; "

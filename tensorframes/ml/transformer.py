@@ -4,6 +4,8 @@ Columns feed placeholders (``inputMapping``), tensors become columns
 (``outputMapping``), and the graph runs over Arrow batches through
 :func:`tensorframes.map_blocks`. Input columns may be ml Vectors (dense or
 sparse), arrays or numbers; anything else fails before a job starts.
+``transform`` is lazy: errors found on the executors (a null cell, say)
+come as our own classes from actions run inside ``with tfs.relay_errors():``.
 
 >>> with tf.Graph().as_default() as g:
 ...     s = tf.reduce_sum(tf.placeholder(tf.float64, [None, 2], name="x"), 1, name="s")

@@ -71,7 +71,8 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
           callback: Callable[[StepInfo], object] | None = None, log_every: int | None = 10,
           var_list: Sequence | None = None, session: tf.Session | None = None,
           deadlines: Deadlines | None = None, allreduce: str = "auto",
-          spill_bytes: int | None = SPILL_BYTES, logdir: str | Path | None = None) -> TrainResult:
+          spill_bytes: int | None = SPILL_BYTES, logdir: str | Path | None = None,
+          check_finite: bool = True) -> TrainResult:
     """Minimize ``loss`` over the rows of ``df``; the session's variables end up trained.
 
     ``loss`` is a float scalar built from block placeholders (``tfs.block``),
@@ -85,7 +86,9 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     Runs ``steps`` updates and/or ``epochs`` passes over the data, whichever
     comes first, each over all rows, or over a global mini-batch of about
     ``batch_size`` rows drawn per epoch by a shuffle seeded with ``seed``.
-    With ``tol``, stops early once the loss (with mini-batches: an epoch's
+    A step whose loss or gradient is not finite raises a TrainingError naming
+    the step before it is applied (``check_finite=False`` trains on
+    regardless). With ``tol``, stops early once the loss (with mini-batches: an epoch's
     mean loss) improved by less than ``tol`` relatively ``patience`` times
     in a row. ``mode="barrier"`` runs one Spark stage that holds the data in
     numpy and allreduces over sockets (needs a free task slot per
@@ -121,7 +124,7 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an engine.train optimizer (e.g. tf.train.AdamOptimizer(0.01)), "
                         f"found {type(optimizer).__name__}")
-    spec = TrainingSpec(steps, epochs, batch_size, seed, tol, patience)
+    spec = TrainingSpec(steps, epochs, batch_size, seed, tol, patience, check_finite)
     options = BarrierOptions(deadlines or Deadlines(), allreduce, spill_bytes)
     if checkpoint_every is not None and checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be a positive int, found {checkpoint_every!r}")

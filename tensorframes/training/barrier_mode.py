@@ -43,6 +43,7 @@ from tensorframes.spark_columns import fed_columns
 from tensorframes.training import allreduce, faults, rendezvous, spill
 from tensorframes.training.allreduce import Mesh
 from tensorframes.training.channel import ProgressClient, ProgressServer
+from tensorframes.training.barrier_input import barrier_ready
 from tensorframes.training.options import BarrierOptions
 from tensorframes.training.loop import Outcome, StopRule, run_steps
 from tensorframes.training.program import TrainingProgram
@@ -57,7 +58,8 @@ from tensorframes.training.spec import TrainingSpec
 TRACE = ("started", "loaded", "met", "trained", "rss", "peak_rss")
 _INTERRUPT_WAIT = 60.0  # seconds to wait for an interrupted stage to end
 _SLOTS_HINT = ("barrier training runs one task per partition, all at the same time: repartition the DataFrame "
-               "to at most as many partitions as there are free task slots (df.repartition(n) or df.coalesce(n)), "
+               "to at most as many partitions as there are free task slots (df.repartition(n); not coalesce, "
+               "whose input tensorframes would repartition anyway), "
                "lower spark.default.parallelism / spark.sql.shuffle.partitions where the partitions come from, "
                "or use mode='driver'")
 
@@ -82,6 +84,7 @@ def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, s
     """Run the training; the outcome, the rows per partition and the final state."""
     spark = df.sparkSession
     data, program = fed_columns(df, program)
+    data = barrier_ready(data)
     check_slots(data)
     token = secrets.token_bytes(16)
     host = spark.conf.get("spark.driver.host", None) or socket.gethostname()
@@ -337,7 +340,8 @@ def _steps(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np
             raise _Stopped(error)
         return total[:-1]
 
-    rule = StopRule(job.spec.max_steps(schedule), schedule, job.spec.tol, job.spec.patience, start.losses)
+    rule = StopRule(job.spec.max_steps(schedule), schedule, job.spec.tol, job.spec.patience, start.losses,
+                    job.spec.check_finite)
     return run_steps(session, start, rule, evaluate, partial(_report, client, job.checkpoint_every)), session
 
 

@@ -63,7 +63,8 @@ def train_driver(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, st
             sums = _collect(data.mapInArrow(task, SCHEMA), len(counts), f"step {step + 1}")
             return add_in_order([np.frombuffer(sums[p]) for p in range(len(counts))])
 
-        rule = StopRule(spec.max_steps(schedule), schedule, spec.tol, spec.patience, start.losses)
+        rule = StopRule(spec.max_steps(schedule), schedule, spec.tol, spec.patience, start.losses,
+                    spec.check_finite)
         return run_steps(session, start, rule, evaluate, progress.step), counts, session.state()
     finally:
         data.unpersist()

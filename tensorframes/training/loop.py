@@ -13,6 +13,10 @@ training runs the rest), when the loss stops improving (the seed's rule,
 epoch with mini-batches), or, in full batch, when a step changed no
 variable at all: the state is a fixed point (e.g. L-BFGS has converged)
 and every further step would repeat it.
+
+A step whose loss or gradient sums are not finite (NaN or inf) stops the
+training before it is applied, with a TrainingError naming the step
+(``check_finite=False`` trains on).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from engine.train import EarlyStopping
+from tensorframes.errors import TrainingError
 from tensorframes.training.progress import StepInfo
 from tensorframes.training.replica import TrainingSession
 from tensorframes.training.schedule import Schedule
@@ -36,8 +41,8 @@ class StopRule:
     """Says after each step whether to stop, and why; replays earlier losses when resuming."""
 
     def __init__(self, max_steps: int, schedule: Schedule, tol: float | None, patience: int,
-                 history: Sequence[float] = ()) -> None:
-        self.max_steps, self.schedule = max_steps, schedule
+                 history: Sequence[float] = (), check_finite: bool = True) -> None:
+        self.max_steps, self.schedule, self.check_finite = max_steps, schedule, check_finite
         self.early = EarlyStopping(tol, patience) if tol is not None else None
         self.epoch_loss = 0.0
         for step, loss in enumerate(history, start=1):
@@ -85,6 +90,8 @@ def run_steps(session: TrainingSession, start: Snapshot, rule: StopRule,
     reason = STEPS if step >= rule.max_steps else None
     while reason is None:
         total = evaluate(step)
+        if rule.check_finite:
+            refuse_non_finite(step + 1, total)
         loss, changed = session.apply(total)
         step, rows = step + 1, rows + int(total[0])
         losses.append(loss)
@@ -93,3 +100,13 @@ def run_steps(session: TrainingSession, start: Snapshot, rule: StopRule,
         report(info, lambda: Snapshot(step, np.array(losses), session.state(), start.meta))
         reason = rule.after(step, loss, changed)
     return Outcome(start.step, step, losses, reason, rows, time.perf_counter() - began)
+
+
+def refuse_non_finite(step: int, total: np.ndarray) -> None:
+    """TrainingError if the sums of step ``step`` (rows, loss, gradients) hold a NaN or an inf."""
+    if np.isfinite(total).all():
+        return
+    what = "the loss" if not np.isfinite(total[1]) else "a gradient"
+    raise TrainingError(f"step {step}: {what} is not finite (NaN or inf), so the update is not applied; look "
+                        "for a NaN or inf in the fed columns (drop or fill them) or a too large learning rate "
+                        "(check_finite=False trains on regardless)")

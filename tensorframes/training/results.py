@@ -15,26 +15,19 @@ import json
 
 import pyarrow as pa
 
-import engine.errors
-from tensorframes import errors
+from tensorframes.errors import TrainingError
+from tensorframes.relay import RELAYED, describe, rebuild
 
 #: The Spark schema of every training job's output.
 SCHEMA = "partition long, payload binary, error string"
 _ARROW_SCHEMA = pa.schema([("partition", pa.int64()), ("payload", pa.binary()), ("error", pa.string())])
-_MODULES = {m.__name__: m for m in (errors, engine.errors)}
-
-#: Errors that are a property of the data or the graph: relayed, not retried.
-RELAYED = (errors.TensorFramesError, engine.errors.EngineError)
+__all__ = ["RELAYED", "SCHEMA", "payloads", "result_batch"]
 
 
 def result_batch(partition: int, payload: bytes | None = None,
                  error: BaseException | None = None) -> pa.RecordBatch:
     """One result row: ``payload`` bytes, or a relayed ``error``."""
-    text = None
-    if error is not None:
-        text = json.dumps({"module": type(error).__module__, "type": type(error).__name__,
-                           "message": str(error), "column": getattr(error, "column", None),
-                           "row": getattr(error, "row", None)})
+    text = None if error is None else json.dumps(describe(error))
     return pa.RecordBatch.from_pylist([{"partition": partition, "payload": payload, "error": text}],
                                       schema=_ARROW_SCHEMA)
 
@@ -44,15 +37,5 @@ def payloads(table: pa.Table) -> dict[int, bytes]:
     rows = sorted(table.to_pylist(), key=lambda r: r["partition"])
     for row in rows:
         if row["error"] is not None:
-            _raise(row["partition"], json.loads(row["error"]))
+            raise rebuild(json.loads(row["error"]), row["partition"], TrainingError)
     return {row["partition"]: row["payload"] for row in rows if row["payload"] is not None}
-
-
-def _raise(partition: int, record: dict) -> None:
-    cls = getattr(_MODULES.get(record["module"]), record["type"], None)
-    message = f"{record['message']} (in partition {partition})"
-    if not (isinstance(cls, type) and issubclass(cls, RELAYED)):
-        raise errors.TrainingError(f"{record['type']}: {message}")
-    if issubclass(cls, errors.ColumnError):
-        raise cls(message, record["column"], record["row"])
-    raise cls(message)

@@ -17,12 +17,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from engine import atomic
 from tensorframes.errors import CheckpointError
 
 CHECKPOINT_FILE = "checkpoint.npz"
@@ -57,17 +58,9 @@ class Snapshot:
 
 def save_checkpoint(directory: str | os.PathLike, snapshot: Snapshot) -> Path:
     """Write ``snapshot`` to ``directory/checkpoint.npz`` atomically (a crash leaves the old one)."""
-    target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target, prefix=".checkpoint-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(snapshot.to_bytes())
-        os.replace(tmp, target / CHECKPOINT_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target / CHECKPOINT_FILE
+    path = Path(directory) / CHECKPOINT_FILE
+    atomic.write_file(path, snapshot.to_bytes())
+    return path
 
 
 def load_checkpoint(directory: str | os.PathLike) -> Snapshot | None:
@@ -77,5 +70,5 @@ def load_checkpoint(directory: str | os.PathLike) -> Snapshot | None:
         return None
     try:
         return Snapshot.from_bytes(path.read_bytes())
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
         raise CheckpointError(f"cannot read the checkpoint {path}: {e}; delete it to start over") from None

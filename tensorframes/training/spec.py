@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
+
+import numpy as np
 
 from tensorframes.training.schedule import Schedule
 
@@ -21,16 +24,20 @@ class TrainingSpec:
     seed: int = 0
     tol: float | None = None
     patience: int = 3
+    check_finite: bool = True
 
     def __post_init__(self) -> None:
         if self.steps is None and self.epochs is None:
             raise ValueError("say how long to train: steps= (updates) and/or epochs= (passes over the data)")
         for name in ("steps", "epochs", "batch_size", "patience"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            if value is not None and (not _is_int(value) or value < 1):
                 raise ValueError(f"{name} must be a positive int, found {value!r}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            if value is not None:
+                object.__setattr__(self, name, int(value))  # numpy integers are ints here
+        if not _is_int(self.seed):
             raise ValueError(f"seed must be an int, found {self.seed!r}")
+        object.__setattr__(self, "seed", int(self.seed))
         if self.tol is not None and not self.tol >= 0:
             raise ValueError(f"tol must be a number >= 0 (or None for no early stopping), found {self.tol!r}")
 
@@ -48,3 +55,8 @@ class TrainingSpec:
     def meta(self) -> dict:
         """What a checkpoint records, to refuse resuming with other batches."""
         return {"batch_size": self.batch_size, "seed": self.seed}
+
+
+def _is_int(value: object) -> bool:
+    """An int or a numpy integer, not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))

@@ -165,3 +165,11 @@ def test_get_spark_checks_java_before_starting_spark(
         get_spark()
     assert os.environ["SPARK_CONF_DIR"] == str(CONF_DIR)
     assert os.environ["PYSPARK_PYTHON"] == sys.executable
+
+
+def test_get_spark_starts_a_local_master_that_retries_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+    monkeypatch.delenv("PYSPARK_GATEWAY_PORT", raising=False)
+    monkeypatch.setattr(type(SparkSession.builder), "master", lambda self, m: seen.append(m) or self)
+    monkeypatch.setattr(type(SparkSession.builder), "getOrCreate", lambda self: "session")
+    assert get_spark() == "session" and seen == ["local[*,4]"]
