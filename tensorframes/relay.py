@@ -98,8 +98,22 @@ def on_executor() -> Iterator[None]:
         partition = _task_partition()
         if partition is None:
             raise
-        record = json.dumps(describe(e, partition), separators=(",", ":"))
-        raise ExecutorError(f"{type(e).__name__}: {e} {_START}{record}{_END}") from e
+        raise ExecutorError(marked(e, partition)) from e
+
+
+def marked(error: BaseException, partition: int | None = None) -> str:
+    """``error`` as the text a task fails with: its class and message, then its record between markers.
+
+    The Python workers' :func:`on_executor` raises it; the SQL path's checks
+    fail a task with it through ``raise_error``, so :func:`relay` finds
+    errors of either backend the same way.
+
+    >>> from tensorframes.errors import NullValueError
+    >>> marked(NullValueError("column 'x' has a null value", "x"))[:45]
+    "NullValueError: column 'x' has a null value <"
+    """
+    record = json.dumps(describe(error, partition), separators=(",", ":"))
+    return f"{type(error).__name__}: {error} {_START}{record}{_END}"
 
 
 def _task_partition() -> int | None:

@@ -35,7 +35,8 @@ import engine as tf
 from engine import importer
 from engine.op_types import PLACEHOLDER
 from engine.shapes import format_dims
-from tensorframes.errors import SqlTranslationError
+from tensorframes.errors import NullValueError, ShapeMismatchError, SqlTranslationError
+from tensorframes.relay import marked
 from tensorframes.spark_columns import column_ref
 from tensorframes.column_spec import ColumnSpec, format_shape
 from tensorframes.program import Feed, Program
@@ -252,9 +253,10 @@ def _checks(ref: Column, field: T.StructField, spec: ColumnSpec) -> list[tuple[C
     """(condition, error) pairs that make a bad cell fail the task, as the Arrow path's checks do:
     nulls (where the schema allows them) and array lengths other than the cell shape."""
     where = f"column {spec.name!r}"
-    checks = [(ref.isNull(), f"NullValueError: {where} has a null value; drop or fill it first")] \
-        if field.nullable else []
-    wrong = f"ShapeMismatchError: {where}: expected cells of shape {format_shape(spec.cell_shape)}, a row differs"
+    null = marked(NullValueError(f"{where} has a null value; drop or fill it first", spec.name))
+    checks = [(ref.isNull(), null)] if field.nullable else []
+    wrong = marked(ShapeMismatchError(f"{where}: expected cells of shape {format_shape(spec.cell_shape)}, "
+                                      "a row differs", spec.name))
     if spec.kind == "vector":
         return checks + [(F.size(ref) != spec.cell_shape[0], wrong)]
     if spec.kind != "array":
@@ -269,7 +271,8 @@ def _checks(ref: Column, field: T.StructField, spec: ColumnSpec) -> list[tuple[C
             if dt.containsNull:
                 inner = [part.getItem(i).isNull() for i in range(spec.cell_shape[depth])]
                 checks.append((reduce(lambda a, b: a | b, inner),
-                               f"NullValueError: {where} has a null value inside an array; drop or fill it first"))
+                               marked(NullValueError(f"{where} has a null value inside an array; drop or fill "
+                                                     "it first", spec.name))))
         dt = dt.elementType
     return checks
 

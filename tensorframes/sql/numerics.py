@@ -35,6 +35,8 @@ import numpy as np
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from engine.errors import InvalidArgumentError
+from tensorframes.relay import marked
 from tensorframes.sql.expr import Node, call, lit, spark_name
 
 BOOL = np.dtype(np.bool_)
@@ -238,7 +240,7 @@ def realdiv(x: Node, y: Node) -> Node:
 
 def _int_zero_check(y: Node, what: str) -> Node:
     """``y``, or a task failure when it is zero (the engine's kernel raises as TensorFlow does)."""
-    message = f"{what}: integer division by zero"
+    message = marked(InvalidArgumentError(f"{what}: integer division by zero"))
     return where(_eq(y, _c(y, 0)), _op(lambda b: F.raise_error(F.lit(message)).cast(spark_name(y.dtype)),
                                        y.dtype, y), y)
 

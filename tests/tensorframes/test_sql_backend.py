@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 import engine as tf
 import tensorframes as tfs
 from engine.registry import register_op, unregister_op
-from tensorframes.errors import SqlTranslationError
+from tensorframes.errors import NullValueError, SqlTranslationError
 
 #: Largest difference measured between Spark's and numpy's functions, in ulps of the result
 #: (test_transcendental_functions_agree_within_stated_ulps prints the measured figures).
@@ -307,6 +307,15 @@ def test_nulls_and_wrong_lengths_fail_naming_the_column(spark):
         y.collect()
     with pytest.raises(SparkRuntimeException, match=r"ShapeMismatchError: column 'v': expected cells of shape \[2\]"):
         w.collect()
+
+
+def test_relay_errors_raises_the_sql_paths_checks_as_our_classes(spark):
+    df = spark.createDataFrame([(1.0,), (None,)], "x double")
+    with tf.Graph().as_default():
+        y = tfs.map_blocks(tf.identity(tfs.block(df, "x"), name="y"), df, backend="sql")
+    with pytest.raises(NullValueError, match="column 'x' has a null value") as caught, tfs.relay_errors():
+        y.collect()
+    assert caught.value.column == "x"
 
 
 def test_integer_division_by_zero_fails_as_on_the_arrow_path(spark):
