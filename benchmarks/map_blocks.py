@@ -8,10 +8,18 @@ alternatives run in turns, so machine load hits them alike; besides wall
 time, the CPU time of the whole process tree (driver, JVM, Python workers)
 is measured, which other work on the machine hardly disturbs.
 
-    python benchmarks/map_blocks.py [--rows 10000000] [--repeat 5]
+    python benchmarks/map_blocks.py [--rows 10000000] [--repeat 5] [--extra-rows 1000000]
 
-Targets: map_blocks >= 0.9x the fastest hand-written Arrow path and >= 1.5x
-the pandas_udf; map_rows >= 0.8x map_blocks.
+``map_blocks`` runs on each backend: the Arrow path (Python workers) and
+the SQL path (the graph compiled to Spark SQL expressions), next to the same
+job written by hand in Spark SQL (``aggregate(transform(v, ...))``). Then,
+on ``--extra-rows`` rows, a ``reduce_blocks`` sum and the scoring of the
+churn MLP of examples/03_churn.py (17 features, two layers of 32 ReLUs),
+each on both backends.
+
+Targets: map_blocks (Arrow) >= 0.9x the fastest hand-written Arrow path and
+>= 1.5x the pandas_udf; map_rows >= 0.8x map_blocks; map_blocks (SQL) >= 2x
+the fastest hand-written Arrow path and >= 0.9x the hand-written Spark SQL.
 """
 from __future__ import annotations
 
@@ -49,14 +57,20 @@ def graph_outputs(df: DataFrame, placeholder: Callable, axis: int) -> list[tf.Te
     return [tf.add(x * 2.0, 1.0, name="y"), tf.reduce_sum(v * v, axis, name="z")]
 
 
-def with_map_blocks(df: DataFrame) -> DataFrame:
+def with_map_blocks(df: DataFrame, backend: str = "arrow") -> DataFrame:
     with tf.Graph().as_default():
-        return tfs.map_blocks(graph_outputs(df, tfs.block, 1), df)
+        return tfs.map_blocks(graph_outputs(df, tfs.block, 1), df, backend=backend)
 
 
 def with_map_rows(df: DataFrame) -> DataFrame:
     with tf.Graph().as_default():
-        return tfs.map_rows(graph_outputs(df, tfs.row, 0), df)
+        return tfs.map_rows(graph_outputs(df, tfs.row, 0), df, backend="arrow")
+
+
+def with_spark_sql(df: DataFrame) -> DataFrame:
+    """The job as a Spark SQL user writes it: arithmetic, and a higher-order aggregate over v."""
+    z = F.aggregate(F.transform("v", lambda e: e * e), F.lit(0.0), lambda a, b: a + b)
+    return df.select("*", (F.col("x") * 2.0 + 1.0).alias("y"), z.alias("z"))
 
 
 def _vectors(v: pa.Array) -> np.ndarray:
@@ -108,9 +122,12 @@ def with_pandas_udf(df: DataFrame) -> DataFrame:
 
 
 MAP_ROWS, PANDAS = "map_rows (row graph)", "pandas_udf (2 scalar UDFs)"
+SQL, HAND_SQL = "map_blocks, SQL path", "hand-written Spark SQL"
 HAND_WRITTEN_ARROW = ("mapInArrow + numpy", "arrow_udf (2 scalar UDFs)")
 ALTERNATIVES: dict[str, Callable[[DataFrame], DataFrame]] = {
     "map_blocks": with_map_blocks,
+    SQL: lambda df: with_map_blocks(df, "sql"),
+    HAND_SQL: with_spark_sql,
     MAP_ROWS: with_map_rows,
     HAND_WRITTEN_ARROW[0]: with_map_in_arrow,
     HAND_WRITTEN_ARROW[1]: with_arrow_udf,
@@ -162,6 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per alternative (default 5)")
+    parser.add_argument("--extra-rows", type=int, default=1_000_000, help="rows of the reduce and MLP jobs")
     args = parser.parse_args()
     spark = tfs.get_spark("benchmark-map-blocks", master="local[2]", **{"spark.driver.memory": "6g"})
     check_same(make_input(spark, 1000))
@@ -177,6 +195,49 @@ def main() -> None:
             wall[name].append(w)
             cpu[name].append(c)
     report(args.rows, args.repeat, wall, cpu)
+    extra(spark, args.extra_rows, args.repeat)
+
+
+def _reduce_sum(df: DataFrame, backend: str) -> Callable[[], object]:
+    with tf.Graph().as_default():
+        total = tf.reduce_sum(tfs.block(df, "x", tf_name="x_input"), 0, name="x")
+    return lambda: tfs.reduce_blocks(total, df, backend=backend)
+
+
+def _churn_mlp(df: DataFrame, backend: str) -> Callable[[], object]:
+    """The scoring graph of examples/03_churn.py's MLP (untrained: the cost is the same)."""
+    from engine.layers import Dense
+    with tf.Graph().as_default():
+        hidden = Dense(32, activation="relu", seed=1)(Dense(32, activation="relu", seed=0)(tfs.block(df, "f")))
+        score = tf.sigmoid(Dense(1, seed=2).linear(hidden)[:, 0], name="score")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            out = tfs.map_blocks(score, df, backend=backend)
+    return lambda: out.write.format("noop").mode("overwrite").save()
+
+
+def extra(spark, rows: int, repeat: int) -> None:
+    """reduce_blocks sum and churn-MLP scoring, Arrow path vs SQL path, in turns."""
+    x = F.col("id").cast("double")
+    df = spark.range(rows).select(x.alias("x"), F.array(*[F.sin(x + i) for i in range(17)]).alias("f"))
+    df = tfs.append_shape(df, "f", [None, 17]).cache()
+    df.count()
+    jobs = {(job, backend): build(df, backend) for job, build in (("reduce_blocks sum", _reduce_sum),
+                                                                  ("churn MLP scoring", _churn_mlp))
+            for backend in ("arrow", "sql")}
+    for run in jobs.values():
+        run()
+    times: dict[tuple, list[float]] = {k: [] for k in jobs}
+    for _ in range(repeat):
+        for key, run in jobs.items():
+            start = time.perf_counter()
+            run()
+            times[key].append(time.perf_counter() - start)
+    print(f"\n{rows:,} rows; wall seconds best (median) of {repeat}")
+    for job in ("reduce_blocks sum", "churn MLP scoring"):
+        arrow, sql = times[(job, "arrow")], times[(job, "sql")]
+        print(f"{job:<20} Arrow {min(arrow):6.2f} ({statistics.median(arrow):6.2f})   SQL {min(sql):6.2f} "
+              f"({statistics.median(sql):6.2f})   SQL speed vs Arrow {min(arrow) / min(sql):5.2f}x")
 
 
 def report(rows: int, repeat: int, wall: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
@@ -192,7 +253,9 @@ def report(rows: int, repeat: int, wall: dict[str, list[float]], cpu: dict[str, 
         t = {name: pick(v) for name, v in times.items()}
         print(f"[{clock}] map_blocks vs fastest hand-written Arrow ({hand}): {t[hand] / t['map_blocks']:.2f} "
               f"(>= 0.9); vs pandas_udf: {t[PANDAS] / t['map_blocks']:.2f} (>= 1.5); "
-              f"map_rows vs map_blocks: {t['map_blocks'] / t[MAP_ROWS]:.2f} (>= 0.8)")
+              f"map_rows vs map_blocks: {t['map_blocks'] / t[MAP_ROWS]:.2f} (>= 0.8); "
+              f"SQL path vs {hand}: {t[hand] / t[SQL]:.2f} (>= 2); vs hand-written Spark SQL: "
+              f"{t[HAND_SQL] / t[SQL]:.2f} (>= 0.9)")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ Reductions (run a job; return numpy values, a list for several fetches):
 - ``aggregate(fetches, df.groupBy(...))``: ``reduce_blocks`` per group; a
   DataFrame of keys and fetches (lazy).
 
+Backends: every entry point above takes ``backend="auto" | "sql" | "arrow"``;
+``explain(fetches, df, kind="map_blocks")`` says which would run and why
+(see :mod:`tensorframes.sql`).
+
 Training (runs jobs; the session's variables end up trained):
 
 - ``train(loss, df, optimizer, feed_dict=None, steps=, epochs=, batch_size=,
@@ -70,10 +74,11 @@ from tensorframes.placeholders import block, row
 from tensorframes.reduce_ops import aggregate, reduce_blocks, reduce_rows
 from tensorframes.schema import analyze, append_shape, print_schema
 from tensorframes.spark import get_spark
+from tensorframes.sql import explain
 from tensorframes.training import Deadlines, TrainResult, train
 
 __all__ = [
     "block", "row", "analyze", "append_shape", "print_schema",
     "map_blocks", "map_rows", "reduce_blocks", "reduce_rows", "aggregate", "get_spark",
-    "train", "TrainResult", "Deadlines", "image_column", "image_block", "images_frame",
+    "train", "TrainResult", "Deadlines", "image_column", "image_block", "images_frame", "explain",
 ]

@@ -72,6 +72,17 @@ class EmptyReductionError(ProgramError):
     """A reduction ran over a DataFrame (or group) without rows: there is nothing to combine."""
 
 
+class SqlTranslationError(ProgramError):
+    """A graph can't run as Spark SQL expressions (``backend="sql"``); names the first op that can't.
+
+    ``op_type`` and ``op_name`` are that op's, ``reason`` says why.
+    """
+
+    def __init__(self, op_type: str, op_name: str, reason: str):
+        super().__init__(f"op '{op_name}' ({op_type}): {reason}")
+        self.op_type, self.op_name, self.reason = op_type, op_name, reason
+
+
 class StageParamError(ProgramError):
     """The Params of a tensorframes.ml stage don't fit its graph or the DataFrame; names the Param."""
 

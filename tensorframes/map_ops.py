@@ -24,14 +24,17 @@ from pyspark.sql.functions import arrow_udf
 import engine as tf
 from tensorframes import executor
 from tensorframes.arrow_convert import to_numpy
+from tensorframes.errors import ProgramError
 from tensorframes.frames import PandasColumns, columns_of
 from tensorframes.program import Program, compile_map
 from tensorframes.schema import output_field
 from tensorframes.spark_columns import column_ref, fed_columns
+from tensorframes.sql import backend as sql_backend
 
 
 def map_blocks(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | None = None,
-               trim: bool = False, session: tf.Session | None = None) -> DataFrame | pd.DataFrame:
+               trim: bool = False, session: tf.Session | None = None,
+               backend: str | None = None) -> DataFrame | pd.DataFrame:
     """Run the graph on blocks of rows; append one column per fetch (named after its op).
 
     Placeholders are fed by the columns of the same name, or as ``feed_dict``
@@ -41,6 +44,8 @@ def map_blocks(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | 
     the fetches are returned, with as many rows as they have. Variables are
     shipped with their values in ``session`` (default: the default session).
     Lazy for Spark DataFrames; a pandas DataFrame is computed at once.
+    ``backend``: "auto" (default: Spark SQL expressions when every op has a
+    SQL rule, else Arrow), "sql" or "arrow" (see :mod:`tensorframes.sql`).
 
     >>> x = tfs.block(df, "x")
     >>> df2 = tfs.map_blocks(tf.add(x, 3.0, name="z"), df)
@@ -48,16 +53,16 @@ def map_blocks(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | 
     [4.0, 5.0, 6.0, 7.0]
     """
     program = compile_map(fetches, columns_of(df), feed_dict, rows=False, trim=trim, session=session)
-    return _run(program, df, trim)
+    return _run(program, df, trim, backend, "map_blocks")
 
 
 def map_rows(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | None = None,
-             session: tf.Session | None = None) -> DataFrame | pd.DataFrame:
+             session: tf.Session | None = None, backend: str | None = None) -> DataFrame | pd.DataFrame:
     """Run a graph written for one row on every row; append one column per fetch.
 
     Placeholders have the shape of one cell (:func:`tensorframes.row`). The
     graph runs vectorized over whole batches through the ops' batching
-    rules, not row by row. Bindings and variables as in :func:`map_blocks`.
+    rules, not row by row. Bindings, variables and ``backend`` as in :func:`map_blocks`.
 
     >>> x = tfs.row(df, "x")
     >>> df2 = tfs.map_rows(tf.multiply(x, x, name="x2"), df)
@@ -65,12 +70,18 @@ def map_rows(fetches: Any, df: DataFrame | pd.DataFrame, feed_dict: Mapping | No
     [1.0, 4.0, 9.0, 16.0]
     """
     program = compile_map(fetches, columns_of(df), feed_dict, rows=True, session=session)
-    return _run(program, df, trim=False)
+    return _run(program, df, False, backend, "map_rows")
 
 
-def _run(program: Program, df: DataFrame | pd.DataFrame, trim: bool) -> DataFrame | pd.DataFrame:
+def _run(program: Program, df: DataFrame | pd.DataFrame, trim: bool, backend: str | None,
+         kind: str) -> DataFrame | pd.DataFrame:
     if isinstance(df, pd.DataFrame):
+        if sql_backend.resolve(backend) == "sql":
+            raise ProgramError(f"{kind}(backend='sql') needs a Spark DataFrame; a pandas DataFrame runs locally")
         return _run_local(program, df, trim)
+    choice = sql_backend.choose(program, backend, kind, df.schema)
+    if choice.translation is not None:
+        return sql_backend.map_sql(choice.translation, df, trim)
     if trim:
         schema = T.StructType([output_field(o.spec) for o in program.outputs])
         frame, reader = fed_columns(df, program)

@@ -26,43 +26,54 @@ from tensorframes.frames import SparkColumns
 from tensorframes.program import compile_reduce
 from tensorframes.schema import output_field
 from tensorframes.spark_columns import column_ref, fed_columns, reading, select_internal
+from tensorframes.sql import backend as sql_backend
 
 
 def reduce_blocks(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
-                  feed_dict: Mapping | None = None, session: tf.Session | None = None) -> Any:
+                  feed_dict: Mapping | None = None, session: tf.Session | None = None,
+                  backend: str | None = None) -> Any:
     """Reduce columns with a graph over blocks; a numpy value (a list for several fetches).
 
     Fetch ``x`` takes its values from placeholder ``x_input`` (shape
     ``(None,) + x.shape``), fed by column ``x``. Other names are given
     explicitly: ``inputs={fetch: placeholder}`` pairs a fetch with its input,
     ``feed_dict={placeholder: column}`` picks the column it reads. Runs a job.
+    ``backend`` as in :func:`~tensorframes.map_blocks`: a sum, mean, max,
+    min, any or all over axis 0 of the placeholder is Spark's aggregate.
 
     >>> y_input = tfs.block(df, "y", tf_name="y_input")  # df.y: array double[?,2], rows [i, -i] for i = 1..4
     >>> tfs.reduce_blocks(tf.reduce_sum(y_input, [0], name="y"), df)
     array([ 10., -10.])
     """
-    return _reduce(fetches, df, inputs, feed_dict, session, rows=False)
+    return _reduce(fetches, df, inputs, feed_dict, session, backend, rows=False)
 
 
 def reduce_rows(fetches: Any, df: DataFrame, inputs: Mapping | None = None,
-                feed_dict: Mapping | None = None, session: tf.Session | None = None) -> Any:
+                feed_dict: Mapping | None = None, session: tf.Session | None = None,
+                backend: str | None = None) -> Any:
     """Reduce columns pairwise with a graph of two rows; a numpy value (a list for several).
 
     Fetch ``x`` combines placeholders ``x_1`` and ``x_2`` (each of ``x``'s
     shape), both fed from column ``x``; ``inputs={fetch: (p1, p2)}`` and
     ``feed_dict={p1: column}`` name others. Pairs are combined vectorized,
-    half a batch against the other half, until one value is left.
+    half a batch against the other half, until one value is left. On the
+    SQL path (``backend``), a fetch that is ``x_1 + x_2``, maximum, minimum,
+    logical_and or logical_or of its placeholders is Spark's aggregate.
 
     >>> x = tf.add(tfs.row(df, "x", "x_1"), tfs.row(df, "x", "x_2"), name="x")  # df.x: 1.0 .. 4.0
     >>> tfs.reduce_rows(x, df)
     np.float64(10.0)
     """
-    return _reduce(fetches, df, inputs, feed_dict, session, rows=True)
+    return _reduce(fetches, df, inputs, feed_dict, session, backend, rows=True)
 
 
 def _reduce(fetches: Any, df: DataFrame, inputs: Mapping | None, feed_dict: Mapping | None,
-            session: tf.Session | None, rows: bool) -> Any:
+            session: tf.Session | None, backend: str | None, rows: bool) -> Any:
     program = compile_reduce(fetches, SparkColumns(df), inputs, feed_dict, rows=rows, session=session)
+    choice = sql_backend.choose(program, backend, "reduce_rows" if rows else "reduce_blocks", df.schema)
+    if choice.translation is not None:
+        values = sql_backend.reduce_sql(choice.translation, df)
+        return values if isinstance(fetches, (list, tuple)) else values[0]
     schema = T.StructType([output_field(o.spec) for o in program.outputs])
     frame, reader = fed_columns(df, program)
     table = frame.mapInArrow(partial(executor.reduce_partition, reader), schema).toArrow()
@@ -72,10 +83,11 @@ def _reduce(fetches: Any, df: DataFrame, inputs: Mapping | None, feed_dict: Mapp
 
 
 def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = None,
-              feed_dict: Mapping | None = None, session: tf.Session | None = None) -> DataFrame:
+              feed_dict: Mapping | None = None, session: tf.Session | None = None,
+              backend: str | None = None) -> DataFrame:
     """Reduce each group with a ``reduce_blocks`` graph; a DataFrame of keys and fetches.
 
-    Same naming conventions and arguments as :func:`reduce_blocks`. Lazy;
+    Same naming conventions and arguments (``backend`` too) as :func:`reduce_blocks`. Lazy;
     each group is reduced batch by batch, never held whole in memory.
 
     >>> x_input = tfs.block(df, "x", tf_name="x_input")
@@ -93,6 +105,9 @@ def aggregate(fetches: Any, grouped_data: GroupedData, inputs: Mapping | None = 
     if clash:
         raise OutputNameError(f"aggregate: fetch column(s) {sorted(clash)} clash with grouping column(s) "
                               "of the same name; name the ops differently")
+    choice = sql_backend.choose(program, backend, "aggregate", df.schema)
+    if choice.translation is not None:
+        return sql_backend.aggregate_sql(choice.translation, df, grouped_data, key_names)
     schema = T.StructType(list(keys) + [output_field(o.spec) for o in program.outputs])
     if set(key_names) <= set(df.columns):  # plain column keys: group only what the graph reads, safely named
         frame, mapping = select_internal(df, key_names + [f.column for f in program.feeds])

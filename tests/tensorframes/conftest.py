@@ -1,4 +1,4 @@
-"""Fixtures for the Spark tests of map / reduce / aggregate: Arrow batch sizes and partitionings."""
+"""Fixtures for the Spark tests of map / reduce / aggregate: backends, Arrow batch sizes and partitionings."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ from collections.abc import Iterator
 import pytest
 from pyspark.sql import SparkSession
 
+from tensorframes.sql.backend import BACKEND_ENV
+
 _MAX_RECORDS = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
 
-@pytest.fixture(params=[3, 10_000], ids=["batch3", "batch10000"])
-def batch_size(request: pytest.FixtureRequest, spark: SparkSession) -> Iterator[int]:
-    """Run the test with Arrow batches of at most 3 rows, then of 10,000 (the default)."""
+@pytest.fixture(params=[3, 10_000], ids=["batch3-arrow", "batch10000-auto"])
+def batch_size(request: pytest.FixtureRequest, spark: SparkSession,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """Run the test on the Arrow path with batches of at most 3 rows, then with the default
+    backend (SQL where the graph translates; else Arrow, batches of 10,000): both paths, same data."""
+    if request.param == 3:
+        monkeypatch.setenv(BACKEND_ENV, "arrow")
     previous = spark.conf.get(_MAX_RECORDS)
     spark.conf.set(_MAX_RECORDS, str(request.param))
     yield request.param

@@ -79,7 +79,7 @@ def test_several_fetches_run_the_graph_once(spark, capsys):
     df = spark.createDataFrame([(1.0, 2.0)], "x double, unused double")
     with tf.Graph().as_default():
         x = tfs.block(df, "x")
-        out = tfs.map_blocks([tf.identity(x, name="a"), tf.negative(x, name="b")], df)
+        out = tfs.map_blocks([tf.identity(x, name="a"), tf.negative(x, name="b")], df, backend="arrow")
     out.explain()
     plan = capsys.readouterr().out
     assert plan.count("ArrowEvalPython") == 1 and plan.count("pythonUDF") == 3  # 1 computed, 2 fields read
@@ -89,7 +89,7 @@ def test_several_fetches_run_the_graph_once(spark, capsys):
 def test_only_the_fed_columns_go_to_python(spark, capsys):
     df = spark.createDataFrame([(1.0, 2.0)], "x double, unused double")
     with tf.Graph().as_default():
-        out = tfs.map_blocks(tf.identity(tfs.block(df, "x"), name="a"), df)
+        out = tfs.map_blocks(tf.identity(tfs.block(df, "x"), name="a"), df, backend="arrow")
     out.explain()
     (udf_line,) = [line for line in capsys.readouterr().out.splitlines() if "ArrowEvalPython" in line]
     assert "x#" in udf_line and "unused#" not in udf_line
@@ -98,7 +98,8 @@ def test_only_the_fed_columns_go_to_python(spark, capsys):
 def test_trim_sends_only_the_fed_columns_to_python(spark, capsys):
     df = spark.createDataFrame([(1.0, 2.0)], "x double, unused double")
     with tf.Graph().as_default():
-        out = tfs.map_blocks(tf.reduce_sum(tfs.block(df, "x"), keepdims=True, name="s"), df, trim=True)
+        out = tfs.map_blocks(tf.reduce_sum(tfs.block(df, "x"), keepdims=True, name="s"), df, trim=True,
+                             backend="arrow")
     out.explain()
     (udf_line,) = [line for line in capsys.readouterr().out.splitlines() if "MapInArrow" in line]
     assert "x#" in udf_line and "unused#" not in udf_line
@@ -167,7 +168,7 @@ def test_unsupported_column_type_is_named(spark):
 def test_null_cell_fails_naming_column_and_row(spark):
     df = spark.createDataFrame([(1.0,), (None,)], "x double").coalesce(1)
     with tf.Graph().as_default():
-        out = tfs.map_blocks(tf.identity(tfs.block(df, "x"), name="y"), df)
+        out = tfs.map_blocks(tf.identity(tfs.block(df, "x"), name="y"), df, backend="arrow")
     with pytest.raises(PythonException, match="NullValueError.*column 'x' has a null value in row 1"):
         out.collect()
 
@@ -184,6 +185,6 @@ def test_array_of_the_wrong_length_fails_naming_column_and_row(spark):
     df = spark.createDataFrame([([1.0, 2.0],), ([1.0],)], "v array<double>").coalesce(1)
     with tf.Graph().as_default():
         v = tf.placeholder(tf.float64, [None, 2], name="v")
-        out = tfs.map_blocks(tf.identity(v, name="w"), df)
+        out = tfs.map_blocks(tf.identity(v, name="w"), df, backend="arrow")
     with pytest.raises(PythonException, match=r"column 'v': expected cells of shape \[2\].*length 1.*row 1"):
         out.collect()

@@ -83,7 +83,7 @@ def test_aggregate_sends_only_keys_and_fed_columns_to_python(spark, capsys):
     df = spark.createDataFrame([(1, 1.0, 2.0)], "k int, x double, unused double")
     with tf.Graph().as_default():
         x = tf.reduce_sum(tfs.block(df, "x", tf_name="x_input"), 0, name="x")
-        out = tfs.aggregate(x, df.groupBy("k"))
+        out = tfs.aggregate(x, df.groupBy("k"), backend="arrow")
     out.explain()
     (udf_line,) = [line for line in capsys.readouterr().out.splitlines() if "FlatMapGroupsInArrow" in line]
     assert "x#" in udf_line and "unused#" not in udf_line
