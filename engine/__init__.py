@@ -6,7 +6,7 @@ cached execution plans. Graphs serialize to a safe, versioned GraphDef (JSON
 plus raw little-endian arrays; never pickle). Nothing here imports Spark.
 """
 from . import dtypes, errors, gfile, registry
-from .dtypes import DType, as_dtype, bool_, double, float16, float32, float64, half, int8, int16, int32, int64, uint8
+from .dtypes import DType, as_dtype, bool_, double, float16, float32, float64, half, int8, int16, int32, int64, string, uint8
 from .errors import *  # noqa: F401,F403  (the exception hierarchy is public API)
 from .gradients import gradients
 from .graphdef import GraphDef

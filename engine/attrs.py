@@ -23,7 +23,11 @@ def _is_int(v: Any) -> bool:
 
 
 def encode_tensor(value: np.ndarray) -> dict:
-    """dtype + shape + raw little-endian bytes (base64): bit-exact."""
+    """dtype + shape + raw little-endian bytes (base64): bit-exact; a string tensor's data is a list
+    of its elements, each base64 (never pickled)."""
+    if value.dtype.kind == "O":
+        return {"dtype": dtypes.string.name, "shape": list(value.shape),
+                "data": [base64.b64encode(item).decode("ascii") for item in value.reshape(-1)]}
     data = np.ascontiguousarray(value).astype(value.dtype.newbyteorder("<"), copy=False)
     return {"dtype": dtypes.from_numpy(value).name, "shape": list(value.shape),
             "data": base64.b64encode(data.tobytes()).decode("ascii")}
@@ -37,6 +41,8 @@ def decode_tensor(obj: Any) -> np.ndarray:
     shape = obj["shape"]
     if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):
         raise ValueError(f"tensor shape must be a list of non-negative ints, found {shape!r}")
+    if dtype.kind == "O":
+        return _decode_strings(obj["data"], shape)
     if not isinstance(obj["data"], str):
         raise ValueError("tensor data must be a base64 string")
     raw = base64.b64decode(obj["data"].encode("ascii"), validate=True)
@@ -44,6 +50,20 @@ def decode_tensor(obj: Any) -> np.ndarray:
     if len(raw) != expected:
         raise ValueError(f"tensor of dtype {dtype} and shape {tuple(shape)} needs {expected} bytes, found {len(raw)}")
     return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(shape)
+
+
+def _decode_strings(data: Any, shape: list) -> np.ndarray:
+    """A string tensor from its list of base64 elements, checked against the shape."""
+    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+        raise ValueError("string tensor data must be a list of base64 strings")
+    if len(data) != math.prod(shape):
+        raise ValueError(f"string tensor of shape {tuple(shape)} needs {math.prod(shape)} elements, found {len(data)}")
+    value = np.empty(len(data), dtype=object)
+    try:
+        value[:] = [base64.b64decode(item.encode("ascii"), validate=True) for item in data]
+    except (ValueError, UnicodeEncodeError) as e:  # binascii.Error is a ValueError
+        raise ValueError(f"string tensor data is not base64: {e}") from None
+    return value.reshape(shape)
 
 
 def _encode_float(v: float) -> Any:
@@ -99,7 +119,8 @@ KINDS: dict[str, Kind] = {
                  lambda v: dtypes.as_dtype(_strict(lambda s: isinstance(s, str), "a dtype name")(v))),
     "shape": Kind(_check_shape, lambda v: None if v is None else [None if d is None else int(d) for d in v],
                   _decode_shape),
-    "tensor": Kind(lambda v: isinstance(v, np.ndarray) and v.dtype in dtypes.NUMPY_DTYPES, encode_tensor,
+    "tensor": Kind(lambda v: isinstance(v, np.ndarray) and v.dtype in dtypes.NUMPY_DTYPES
+                   and (v.dtype.kind != "O" or all(type(item) is bytes for item in v.flat)), encode_tensor,
                    decode_tensor),
     "int": Kind(_is_int, int, _strict(_is_int, "an int")),
     "float": Kind(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), _encode_float, _decode_float),

@@ -1,4 +1,8 @@
-"""Tensor element types: float16/32/64, int8/16/32/64, uint8 and bool.
+"""Tensor element types: float16/32/64, int8/16/32/64, uint8, bool and string.
+
+A `string` tensor is a numpy object array whose elements are all `bytes`
+(what TensorFlow 1.x fetches); `as_bytes_array` is the one place str, bytes
+and arrays of them become such an array.
 
 A `DType` wraps a numpy dtype. `as_dtype` accepts a DType, a numpy dtype or
 type, or a name, and refuses anything else, so no op ever sees an element
@@ -45,7 +49,11 @@ class DType:
 
     @property
     def is_numeric(self) -> bool:
-        return not self.is_bool
+        return self.np.kind in "fiu"
+
+    @property
+    def is_string(self) -> bool:
+        return self.np.kind == "O"
 
     @property
     def proto_name(self) -> str:
@@ -78,11 +86,11 @@ int64 = DType("int64", np.int64, "DT_INT64")
 bool_ = DType("bool", np.bool_, "DT_BOOL")
 double = float64
 half = float16
-#: Serialized protocol buffers (what summary ops return); not a tensor element type
-#: the engine computes with, so it is not in ALL: nothing can be fed or cast to it.
+#: Byte strings (TF 1.x's `tf.string`): constants, feeds, fetches, structural ops,
+#: equality and the serialized protocol buffers summary ops return; no arithmetic.
 string = DType("string", np.object_, "DT_STRING")
 
-ALL = (float32, float64, int32, int64, bool_, float16, int8, int16, uint8)
+ALL = (float32, float64, int32, int64, bool_, float16, int8, int16, uint8, string)
 _BY_NAME = {d.name: d for d in ALL} | {"double": float64, "float": float32, "half": float16}
 _BY_NP = {d.np: d for d in ALL}
 NUMPY_DTYPES = frozenset(_BY_NP)  # the numpy dtypes a tensor may have
@@ -102,6 +110,30 @@ def as_dtype(value: Any) -> DType:
         names = ", ".join(d.name for d in ALL)
         raise DTypeError(f"unsupported dtype {value!r}; supported: {names}")
     return found
+
+
+def as_bytes_array(value: Any) -> np.ndarray:
+    """`value` (str, bytes, or nested lists / arrays of them) as an object array of bytes.
+
+    str is encoded as UTF-8, as TensorFlow does; anything else is refused
+    with DTypeError, so a string tensor never holds another Python object.
+
+    >>> as_bytes_array(["Hello", b"TF"])
+    array([b'Hello', b'TF'], dtype=object)
+    """
+    try:
+        array = np.array(value, dtype=object)
+    except ValueError as e:  # ragged nested lists
+        raise DTypeError(f"cannot convert {value!r} to a string tensor: {e}") from None
+    flat = array.reshape(-1)
+    for i, item in enumerate(flat):
+        if isinstance(item, str):
+            flat[i] = item.encode("utf-8")
+        elif isinstance(item, bytes):
+            flat[i] = bytes(item)  # np.bytes_ to plain bytes
+        else:
+            raise DTypeError(f"a string tensor holds str or bytes, found {type(item).__name__} {item!r}")
+    return array
 
 
 def from_numpy(array: np.ndarray) -> DType:

@@ -12,9 +12,10 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
+from . import dtypes
 from .config import ignored
 from .defaults import graph_stack, session_stack
-from .errors import FailedPreconditionError, FeedError, FetchError, GraphError
+from .errors import DTypeError, FailedPreconditionError, FeedError, FetchError, GraphError
 from .graph import Graph, Tensor, get_default_graph
 from .op_types import VARIABLE
 from .plan import Plan, compile_plan  # noqa: F401  (Plan: part of this module's interface)
@@ -117,7 +118,8 @@ class Session:
         if plan is None:
             plan = self._plans[items, feeds, batched] = compile_plan(self.graph, items, feeds, self.variables,
                                                                      batched, self._kernel_state)
-        return plan(values)
+        out = plan(values)
+        return out if batched else [_fetched(v) for v in out]
 
     def _feed_tensors(self, keys: tuple) -> tuple:
         """The tensors the feed_dict keys name, in key order (cached per key tuple)."""
@@ -215,6 +217,13 @@ class InteractiveSession(Session):
         super().close()
 
 
+def _fetched(value: Any) -> Any:
+    """A fetched value as TF 1.x returns it: a scalar string is `bytes`, everything else as computed."""
+    if type(value) is np.ndarray and value.dtype.kind == "O" and not value.shape:
+        return value[()]
+    return value
+
+
 def _remove_last(stack: list, item: Any) -> None:
     for i in range(len(stack) - 1, -1, -1):
         if stack[i] is item:
@@ -231,7 +240,8 @@ def _check_feed(t: Tensor, value: Any, batched: bool = False) -> np.ndarray:
     out of an integer dtype's range (2**40 for int32) or a non-0/1 value
     for a bool is refused, and None never feeds.
     """
-    if type(value) is not np.ndarray or (value.dtype is not t.dtype.np and value.dtype != t.dtype.np):
+    if type(value) is not np.ndarray or (value.dtype is not t.dtype.np and value.dtype != t.dtype.np) \
+            or t.dtype.is_string:  # an object array may hold anything: check its elements
         value = _convert_feed(t, value)
     dims = t._dims
     if dims is not None and (len(value.shape) != len(dims) + batched or not is_compatible(dims, value.shape[batched:])):
@@ -243,6 +253,8 @@ def _check_feed(t: Tensor, value: Any, batched: bool = False) -> np.ndarray:
 
 def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
     want = t.dtype
+    if want.is_string:
+        return _convert_string_feed(t, value)
     try:
         array = np.asarray(value)
     except ValueError as e:  # ragged nested lists
@@ -265,6 +277,14 @@ def _convert_feed(t: Tensor, value: Any) -> np.ndarray:
         raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype {want.name} "
                         "without changing it; convert it explicitly")
     return converted
+
+
+def _convert_string_feed(t: Tensor, value: Any) -> np.ndarray:
+    """str/bytes (or arrays of them) as the object array of bytes a string tensor holds."""
+    try:
+        return dtypes.as_bytes_array(value)
+    except DTypeError as e:
+        raise FeedError(f"Cannot feed value {value!r} for Tensor '{t.name}' of dtype string: {e}") from None
 
 
 def _fits(array: np.ndarray, dtype: np.dtype) -> bool:

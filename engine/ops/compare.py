@@ -26,8 +26,8 @@ def _comparison(op_type: str, kernel, allowed: str = "fi"):
     return binary_op(op_type, kernel, NOT_DIFFERENTIABLE, allowed, out_dtype=dtypes.bool_)
 
 
-equal = _comparison("Equal", np.equal, "fib")
-not_equal = _comparison("NotEqual", np.not_equal, "fib")
+equal = _comparison("Equal", np.equal, "fibs")
+not_equal = _comparison("NotEqual", np.not_equal, "fibs")
 less = _comparison("Less", np.less)
 less_equal = _comparison("LessEqual", np.less_equal)
 greater = _comparison("Greater", np.greater)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import dtypes
 from ..dtypes import DType
-from ..errors import InvalidArgumentError, ShapeError
+from ..errors import DTypeError, InvalidArgumentError, ShapeError
 from ..graph import OPERATORS, Tensor
 from ..registry import NOT_DIFFERENTIABLE, TensorSpec, register_op
 from ..shapes import merge
@@ -149,7 +149,13 @@ def _cast_grad(op, g):
     return [cast(g, source) if source.is_floating and g.dtype.is_floating else None]
 
 
-register_op("Cast", kernel=_cast_kernel, infer=lambda inputs, *, DstT: TensorSpec(DstT, inputs[0].shape),
+def _cast_infer(inputs: Sequence[TensorSpec], *, DstT: DType) -> TensorSpec:
+    if inputs[0].dtype.is_string or DstT.is_string:  # TF needs string_to_number / as_string, not cast
+        raise DTypeError(f"cannot cast {inputs[0].dtype.name} to {DstT.name}: strings and numbers do not cast")
+    return TensorSpec(DstT, inputs[0].shape)
+
+
+register_op("Cast", kernel=_cast_kernel, infer=_cast_infer,
             attrs={"DstT": "type"}, num_inputs=1, grad=_cast_grad,
             batch=lambda args, batched, *, DstT: _cast_kernel(args[0], DstT=DstT))
 

@@ -12,7 +12,7 @@ graph's `summaries` collection, which `merge_all` reads.
 ...     _ = scalar("loss", loss)
 ...     merged = merge_all()
 ...     serialized = tf.Session().run(merged, {"x:0": 1.5})
->>> tf.Summary.FromString(serialized.item()).value[0].simple_value
+>>> tf.Summary.FromString(serialized).value[0].simple_value  # fetched as bytes, as in TF
 3.0
 """
 from __future__ import annotations

@@ -51,15 +51,19 @@ def const(array: np.ndarray, name: Optional[str]) -> Tensor:
 
 
 def as_array(value: Any, dtype: Optional[DType] = None) -> np.ndarray:
-    """A numpy array for a constant, with TensorFlow's dtype rules."""
+    """A numpy array for a constant, with TensorFlow's dtype rules (str and bytes make a string tensor)."""
     if isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
+        if array.dtype.kind in "USO":
+            array = dtypes.as_bytes_array(array)
         found = dtypes.from_numpy(array)
         if dtype is not None and found is not dtype:
             return _numpy_as(array, found, dtype)
         return array
     if dtype is None:
         dtype = _python_dtype(value)
+    if dtype.is_string or _kind(value) in "US":
+        return _as_string(value, dtype)
     try:
         array = np.asarray(value, dtype=dtype.np)
     except (OverflowError, ValueError, TypeError) as e:
@@ -73,8 +77,11 @@ def _numpy_as(array: np.ndarray, found: DType, dtype: DType) -> np.ndarray:
     """A numpy value as `dtype`, the way TF converts one next to a tensor (np.float64(0.5) * float32 tensor).
 
     Floats to floats and ints or bools to numbers convert; ints to ints and
-    floats to ints only when no value changes; anything to bool never.
+    floats to ints only when no value changes; anything to bool never; strings only to strings.
     """
+    if found.is_string or dtype.is_string:
+        raise DTypeError(f"expected a value of dtype {dtype.name}, found a numpy {found.name} value; strings and "
+                         "numbers do not convert to each other")
     if not dtype.is_bool and (found.is_floating and dtype.is_floating or not found.is_floating):
         converted = array.astype(dtype.np)
         if dtype.is_floating or np.array_equal(converted, array):
@@ -87,10 +94,31 @@ def _numpy_as(array: np.ndarray, found: DType, dtype: DType) -> np.ndarray:
                      f"convert to it exactly; cast it first (engine.cast or .astype)")
 
 
+def _as_string(value: Any, dtype: DType) -> np.ndarray:
+    """Python text as a string tensor's value; DTypeError for numbers asked to be strings or the reverse."""
+    if not dtype.is_string:
+        raise DTypeError(f"expected {dtype.name}, found {value!r}: strings do not convert to numbers")
+    if _kind(value) not in "USO" and np.size(value):
+        raise DTypeError(f"expected string, found {value!r}: numbers do not convert to strings")
+    return dtypes.as_bytes_array(value)
+
+
+def _kind(value: Any) -> str:
+    """numpy's dtype kind for a Python value ('S' for bytes numpy can't hold next to str)."""
+    try:
+        return np.asarray(value).dtype.kind
+    except UnicodeDecodeError:  # [b"\xff", "a"]: numpy would decode the bytes as ASCII
+        return "S"
+    except ValueError:  # ragged: as_bytes_array or the numeric path says why
+        return "O"
+
+
 def _python_dtype(value: Any) -> DType:
+    if _kind(value) in "US":
+        return dtypes.string
     flat = np.asarray(value)
     if flat.dtype == object or flat.dtype.kind not in "biuf":
-        raise DTypeError(f"cannot convert {value!r} to a tensor: expected numbers or booleans")
+        raise DTypeError(f"cannot convert {value!r} to a tensor: expected numbers, booleans or strings")
     kind = {"b": bool, "i": int, "u": int, "f": float}[flat.dtype.kind]
     return _PY_DEFAULTS[kind]
 
@@ -135,9 +163,9 @@ def same_dtype(inputs: Sequence[TensorSpec]) -> DType:
 
 
 def require(dtype: DType, allowed: str, what: str = "input") -> None:
-    """DTypeError unless dtype's kind is in `allowed` ('f' float, 'i' int, 'b' bool)."""
-    if dtype.np.kind.replace("u", "i") not in allowed:  # unsigned ints count as integer
-        names = {"f": "floating", "i": "integer", "b": "bool"}
+    """DTypeError unless dtype's kind is in `allowed` ('f' float, 'i' int, 'b' bool, 's' string)."""
+    if dtype.np.kind.replace("u", "i").replace("O", "s") not in allowed:  # unsigned ints count as integer
+        names = {"f": "floating", "i": "integer", "b": "bool", "s": "string"}
         raise DTypeError(f"{what} must be {' or '.join(names[k] for k in allowed)}, found {dtype.name}")
 
 

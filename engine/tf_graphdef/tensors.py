@@ -74,6 +74,8 @@ def array_from_proto(tensor: Any) -> np.ndarray:
     if shape is None or None in shape:
         raise ValueError("a constant tensor needs a fully known shape")
     count = math.prod(shape)
+    if dtype.kind == "O":
+        return _strings_from_proto(tensor, shape, count)
     if tensor.tensor_content:
         expected = count * dtype.itemsize
         if len(tensor.tensor_content) != expected:
@@ -96,6 +98,21 @@ def array_from_proto(tensor: Any) -> np.ndarray:
     return _frozen(value.reshape(shape))
 
 
+def _strings_from_proto(tensor: Any, shape: tuple, count: int) -> np.ndarray:
+    """A DT_STRING constant: TensorFlow stores its elements in `string_val` (the last repeats to fill;
+    none means empty strings, as zeros for numbers)."""
+    values = list(tensor.string_val) or [b""]
+    if len(values) > max(count, 1):
+        raise ValueError(f"{len(values)} string_val entries for a string tensor of shape {list(shape)} "
+                         f"({count} elements)")
+    if len(values) < count and count > MAX_FILLED_ELEMENTS:
+        raise ValueError(f"a string constant of {count} elements given by {len(values)} value(s) is larger than "
+                         f"{MAX_FILLED_ELEMENTS} elements")
+    value = np.empty(count, dtype=object)
+    value[:] = (values + values[-1:] * (count - len(values)))[:count]
+    return _frozen(value.reshape(shape))
+
+
 def _frozen(value: np.ndarray) -> np.ndarray:
     value.flags.writeable = False
     return value
@@ -106,5 +123,8 @@ def array_to_proto(value: np.ndarray, proto: Any) -> Any:
     dtype = dtypes.from_numpy(value)
     proto.dtype = as_tf_enum(dtype)
     dims_to_proto(tuple(value.shape), proto.tensor_shape)
+    if dtype.is_string:
+        proto.string_val.extend(value.reshape(-1).tolist())
+        return proto
     proto.tensor_content = np.ascontiguousarray(value).astype(value.dtype.newbyteorder("<"), copy=False).tobytes()
     return proto

@@ -347,12 +347,13 @@ def test_dtype_error_names_op_and_inputs(graph):
 @pytest.mark.parametrize("value, dtype", [
     (tf.float32, tf.float32), ("float64", tf.float64), ("double", tf.float64), (np.int32, tf.int32),
     (np.dtype("int64"), tf.int64), (bool, tf.bool), ("float", tf.float32),
+    ("string", tf.string), (object, tf.string),  # TF: tf.as_dtype(object) is tf.string
 ])
 def test_as_dtype(value, dtype):
     assert tf.as_dtype(value) is dtype
 
 
-@pytest.mark.parametrize("value", ["bfloat16", np.complex64, object, "nope", 3])
+@pytest.mark.parametrize("value", ["bfloat16", np.complex64, np.complex128, "nope", 3])
 def test_as_dtype_refuses_unsupported(value):
     with pytest.raises(tf.DTypeError, match="unsupported dtype"):
         tf.as_dtype(value)

@@ -55,7 +55,7 @@ def test_Const_value_is_copied_and_read_only():
 
 @pytest.mark.parametrize("value, kw, error", [
     pytest.param([1, 2, 3], {"shape": [2, 2]}, tf.ShapeError, id="Const-shape-does-not-fit"),
-    pytest.param("text", {}, tf.DTypeError, id="Const-string"),
+    pytest.param("text", {"dtype": tf.float32}, tf.DTypeError, id="Const-string-into-float32"),  # "text" alone is a string
     pytest.param(2 ** 40, {"dtype": tf.int32}, tf.DTypeError, id="Const-int32-overflow"),
     pytest.param(1.5, {"dtype": tf.int32}, tf.DTypeError, id="Const-float-into-int32"),
     pytest.param(np.zeros(2, np.complex128), {}, tf.DTypeError, id="Const-complex"),

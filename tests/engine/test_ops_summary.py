@@ -19,7 +19,8 @@ TF_BUCKETS = [0.0, 1.0, 0.0, 2.0, 0.0, 2.0, 0.0, 1.0, 0.0, 1.0, 0.0]
 
 
 def values_of(serialized) -> dict:
-    summary = summary_pb2.Summary.FromString(np.asarray(serialized).item())
+    assert type(serialized) is bytes  # a fetched string scalar, as TF returns it
+    summary = summary_pb2.Summary.FromString(serialized)
     return {v.tag: v for v in summary.value}
 
 
