@@ -46,7 +46,7 @@ def explain(fetches: Any, df: DataFrame | GroupedData, feed_dict: Mapping | None
     >>> x = tfs.block(df, "x")
     >>> print(tfs.explain(tf.add(x, 3.0, name="z"), df))  # doctest: +ELLIPSIS
     map_blocks: SQL path (Spark SQL expressions, no Python workers)
-      z = +(CASE WHEN isNull(x) THEN raise_error('NullValueError: column ...' has a null value; ...) ELSE x END, 3.0) AS z
+      z = +(CASE WHEN isNull(x) THEN raise_error('NullValueError: column ...' has a null value; ...
     >>> print(tfs.explain(tf.reduce_sum(x, keepdims=True, name="s"), df, trim=True))
     map_blocks: Arrow path (Python workers): op 's' (Sum): reduces over the rows of a block (axis 0); a map keeps one value per row
     """
