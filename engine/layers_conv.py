@@ -4,7 +4,7 @@ Images are NHWC (batch, height, width, channels). Arguments follow Keras:
 `padding` "valid" (default) or "same", sizes and strides as an int or a
 pair; a pooling layer's strides default to its pool size.
 
->>> model = Sequential([Conv2D(16, 3, activation="relu"), MaxPooling2D(2), Flatten(), Dense(10)])  # doctest: +SKIP
+>>> model = tf.Sequential([Conv2D(16, 3, activation="relu"), MaxPooling2D(2), Flatten(), tf.layers.Dense(10)])
 """
 from __future__ import annotations
 

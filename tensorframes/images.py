@@ -16,12 +16,10 @@ takes as is. Two ways to get one:
   other numpy columns), through Arrow, with the metadata set.
 
 :func:`image_block` is the placeholder for either: ``image_column`` first
-when given the image source's struct column.
+when given the image source's struct column, for instance (a folder of images)::
 
->>> df = tfs.image_column(spark.read.format("image").load("digits/"), size=(8, 8), channels=1)  # doctest: +SKIP
->>> x = tfs.image_block(df, "image")                                   # doctest: +SKIP
->>> x.shape                                                            # doctest: +SKIP
-TensorShape((?, 8, 8, 1))
+    df = tfs.image_column(spark.read.format("image").load("digits/"), size=(8, 8), channels=1)
+    x = tfs.image_block(df, "image")        # x.shape: TensorShape((?, 8, 8, 1))
 """
 
 from __future__ import annotations
@@ -232,7 +230,9 @@ def images_frame(spark: SparkSession, images: np.ndarray, name: str = "image", n
     """A DataFrame with a rank-3 array column ``name`` from ``images`` (n, h, w, c), shape in its
     metadata, beside the 1-D numpy ``columns`` (labels, ids...), built through Arrow.
 
-    >>> df = tfs.images_frame(spark, x_train, label=y_train)    # doctest: +SKIP
+    >>> df = tfs.images_frame(spark, np.zeros((4, 8, 8, 1)), label=np.arange(4))
+    >>> tfs.image_block(df, "image").shape
+    TensorShape((?, 8, 8, 1))
     """
     images = np.asarray(images)
     if images.ndim != 4:

@@ -120,7 +120,10 @@ def conv2d(input: Any, filter: Any = None, strides: Any = None, padding: Any = N
     `strides` and `dilations` are an int, [h, w] or [1, h, w, 1]; `padding`
     "SAME" (output ceil(size / stride)) or "VALID" (windows inside the input).
 
-    >>> y = conv2d(images, kernel, strides=[1, 1, 1, 1], padding="SAME")  # doctest: +SKIP
+    >>> images = tf.placeholder(tf.float32, [None, 28, 28, 1])
+    >>> kernel = tf.constant(np.ones((3, 3, 1, 8), np.float32))
+    >>> conv2d(images, kernel, strides=[1, 1, 1, 1], padding="SAME").shape
+    TensorShape((?, 28, 28, 8))
     """
     nhwc(data_format)
     x = convert_to_tensor(input)

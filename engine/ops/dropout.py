@@ -41,7 +41,10 @@ def dropout(x: Any, keep_prob: Any = None, noise_shape: Any = None, seed: Option
     `noise_shape` (broadcastable to x's shape) shares one mask entry along the
     dims where it is 1. keep_prob = 1 returns `x` itself.
 
-    >>> h = dropout(h, rate=0.5, seed=1)  # doctest: +SKIP
+    >>> h = dropout(tf.ones([2, 1000]), rate=0.5, seed=1)
+    >>> values = tf.Session().run(h)
+    >>> sorted(set(values.ravel().tolist())), bool(0.9 < values.mean() < 1.1)  # kept ones scaled by 2
+    ([0.0, 2.0], True)
     """
     x = convert_to_tensor(x)
     keep = keep_probability(keep_prob, rate)

@@ -22,7 +22,10 @@ def moments(x: Any, axes: Any, shift: Any = None, name: Optional[str] = None, ke
             keepdims: bool = False) -> tuple[Tensor, Tensor]:
     """(mean, variance) of `x` over `axes`; the variance is the biased (population) one.
 
-    >>> mean, variance = moments(images, axes=[0, 1, 2])  # per channel  # doctest: +SKIP
+    >>> images = tf.constant(np.arange(8.0).reshape(1, 2, 2, 2))
+    >>> mean, variance = moments(images, axes=[0, 1, 2])  # per channel
+    >>> tf.Session().run([mean, variance])
+    [array([3., 4.]), array([5., 5.])]
     """
     keep = keepdims if keep_dims is None else keep_dims
     x = convert_to_tensor(x)
