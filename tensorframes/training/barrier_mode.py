@@ -17,8 +17,7 @@ counted twice and no step is half applied. Errors in the data or the graph
 travel as results instead (:mod:`~tensorframes.training.results`): every
 task learns of them in the next allreduce and stops, with no retry; so
 does a step whose total is not finite, reported by the task whose own
-sums are not. A lost
-peer never does: a task that can't finish its allreduce fails, so that no
+sums are not. A lost peer never does: a task that can't finish its allreduce fails, so that no
 task of a broken attempt ever reports success (Spark would keep its output
 and relaunch only the others, which then wait for a peer that never comes).
 Every wait has a deadline (:class:`~tensorframes.training.options.Deadlines`).
