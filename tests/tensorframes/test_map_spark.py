@@ -193,8 +193,8 @@ def test_array_of_the_wrong_length_fails_naming_column_and_row(spark):
 
 @pytest.fixture(scope="module")
 def sparse_partitions(spark: SparkSession) -> DataFrame:
-    """Two rows in four partitions (two of them empty): x double, v array<double> of shape [?, 2]."""
-    df = spark.range(0, 2, 1, 4).select(F.col("id").cast("double").alias("x"),
+    """Two rows in three partitions (the first one empty): x double, v array<double> of shape [?, 2]."""
+    df = spark.range(0, 2, 1, 3).select(F.col("id").cast("double").alias("x"),
                                          F.array(F.col("id").cast("double"), F.lit(1.0)).alias("v"))
     return tfs.append_shape(df, "v", [None, 2])
 

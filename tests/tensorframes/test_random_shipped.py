@@ -47,7 +47,7 @@ def _by_partition(df, column: str) -> dict[int, list]:
 @pytest.fixture(scope="module")
 def four_partitions(spark):
     """x = 0..11 in four partitions of three rows."""
-    return spark.range(0, 12, 1, 4).select(F.col("id").cast("double").alias("x")).cache()
+    return spark.range(0, 12, 1, 4).select(F.col("id").cast("double").alias("x"))
 
 
 def test_each_partition_draws_its_own_numbers_the_same_on_every_run(four_partitions):
