@@ -18,7 +18,7 @@ from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .batching import bind_batched
+from .batching import bind_batched, refuse_unbatched_draws
 from .buffer_reuse import reusable_slots, reusing
 from .errors import FetchError, GraphError, InvalidArgumentError
 from .graph import Graph, Operation, Tensor
@@ -152,6 +152,8 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
             carries_batch.update(op.outputs)
             kernel = _check_outputs(op, bind_batched(op, flags))
         else:
+            if batched:
+                refuse_unbatched_draws(op)
             dead = [ins.index(s) for s in free if s in reusable]
             kernel = reusing(op.op_def.kernel, dead[0]) if dead else _bind_kernel(op, variables, state)
         steps.append(Step(kernel, ins, outs, free + tuple(s for s in outs if s not in last_use and s not in keep)))

@@ -356,3 +356,13 @@ def test_partition_streams_keep_partition_0_on_the_sessions_own_and_key_the_othe
     from engine.random_seed import partition_stream
     assert partition_stream(None) == partition_stream(0) == ()
     assert [partition_stream(p) for p in (1, 2)] == [(1,), (2,)]
+
+
+def test_a_random_op_that_reads_no_row_is_refused_per_row_instead_of_repeating_one_draw():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [], name="x")
+        z = x + rnd.random_uniform([], seed=1, dtype=tf.float64)
+        sess = tf.Session()
+        with pytest.raises(tf.InvalidArgumentError, match="the same numbers in every row"):
+            sess.run_batched(z, {x: np.zeros(4)})
+        assert 0.0 <= sess.run(z, {x: 0.0}) < 1.0  # run as a whole graph, it draws as before

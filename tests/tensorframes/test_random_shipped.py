@@ -68,3 +68,11 @@ def test_dropout_masks_differ_between_partitions(four_partitions):
     per_partition = {p: np.array(m) for p, m in found.items()}
     assert len({m.tobytes() for m in per_partition.values()}) == 4
     assert all(set(np.unique(m)) <= {0.0, 2.0} for m in per_partition.values())
+
+
+def test_map_rows_refuses_a_random_op_on_the_driver_rather_than_repeat_one_draw_in_every_row(four_partitions):
+    for df in (FRAME, four_partitions):
+        with tf.Graph().as_default():
+            x = tfs.row(df, "x")
+            with pytest.raises(tf.InvalidArgumentError, match="the same numbers in every row"):
+                tfs.map_rows(tf.add(x, tf.random_uniform([], seed=1, dtype=tf.float64), name="z"), df)
