@@ -18,7 +18,7 @@ independent streams of the same seeds, which is how tensorframes gives
 every Spark partition its own numbers, reproducibly (the equivalent of
 Spark's `rand(seed)` seeding each partition with `seed + partitionIndex`):
 
-- `map_blocks` / `map_rows` / reductions: partition p draws the stream
+- `map_blocks`, reductions and the ML stages: partition p draws the stream
   `partition_stream(p)`; partition 0 keeps the session's own stream, so
   a one-partition DataFrame (or a pandas one) draws what a Session draws;
 - training (`tfs.train`): the sums of step s in partition p draw the stream
