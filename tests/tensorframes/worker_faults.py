@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import numpy as np
 
 import engine as tf
 from engine import extend
+from tensorframes.relay import task_partition
 from tensorframes.training.faults import once
 
 MODULE = "worker_faults"  # what ENGINE_OP_MODULES names
@@ -37,9 +37,8 @@ ROWS, PARTITIONS, KILLED = 400, 4, 1  # the worker of partition KILLED is killed
 
 
 def _kernel(x: np.ndarray, *, marker: str, partition: int) -> np.ndarray:
-    pyspark = sys.modules.get("pyspark")  # loaded in every Python worker; never imported here
-    context = pyspark.TaskContext.get() if pyspark is not None else None
-    if context is not None and partition in (-1, context.partitionId()) and once(Path(marker)):
+    running = task_partition()  # None outside a Spark task: on the driver
+    if running is not None and partition in (-1, running) and once(Path(marker)):
         os.kill(os.getpid(), signal.SIGKILL)
     return x
 
