@@ -20,10 +20,11 @@ from pyspark.sql import DataFrame
 
 import engine as tf
 from engine.train import Optimizer
-from tensorframes.errors import CheckpointError, TrainingError
+from tensorframes.errors import CheckpointError, TrainingCancelledError, TrainingError
 from tensorframes.frames import SparkColumns
 from tensorframes.program import session_for
 from tensorframes.training.barrier_mode import train_barrier
+from tensorframes.training.cancel import CancelScope
 from tensorframes.training.driver_mode import train_driver
 from tensorframes.training.loop import Outcome
 from tensorframes.training.options import BarrierOptions, Deadlines
@@ -138,8 +139,22 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     board = TrainingBoard(logdir, user_session.graph, callback) if logdir is not None else None
     progress = Progress(log_every, board or callback, checkpoint_dir, checkpoint_every, start.step)
     logger.info("training %d parameters in %s mode, from step %d", program.size, mode, start.step)
+    scope = CancelScope(df.sparkSession)
     try:
-        outcome, counts, state = MODES[mode](program, df, spec, start, progress, options)
+        with scope:
+            outcome, counts, state = MODES[mode](program, df, spec, start, progress, options, scope)
+    except BaseException as e:
+        how = scope.cancelled(e)
+        if how is None and not isinstance(e, KeyboardInterrupt):
+            raise
+        step = _keep_last_step(program, start, progress, user_session)
+        if isinstance(e, KeyboardInterrupt):
+            scope.interrupt()  # what the training started must not run on: pyspark's Ctrl-C handler may be gone
+            raise
+        kept = f"; the checkpoints written so far stay in {checkpoint_dir}" if checkpoint_dir else ""
+        raise TrainingCancelledError(f"the training was cancelled ({how}) after {step} completed steps: the "
+                                     f"session's variables hold the values of step {step}, the last completed "
+                                     f"one{kept}", step, how) from None
     finally:
         if board is not None:
             board.close()
@@ -171,6 +186,14 @@ def _start(program: TrainingProgram, spec: TrainingSpec, checkpoint_dir: str | P
                               f"{'; '.join(problems)}; use another checkpoint_dir to start over")
     logger.info("resuming from the checkpoint in %s at step %d", checkpoint_dir, saved.step)
     return saved
+
+
+def _keep_last_step(program: TrainingProgram, start: Snapshot, progress: Progress, session: tf.Session) -> int:
+    """Load the values after the newest step the driver has into ``session`` (a stopped training); that step."""
+    snapshot = progress.latest() if progress.latest is not None else start
+    if snapshot.state:
+        session.load_variables({name: snapshot.state[name] for name in program.variables})
+    return snapshot.step
 
 
 def _result(outcome: Outcome, trained: dict[str, np.ndarray], mode: str) -> TrainResult:

@@ -155,7 +155,7 @@ def test_tasks_meet_through_the_driver_and_task_0_streams_progress_on_the_same_c
         answers = [await_peers(c, r, time.monotonic() + 5, 5.0) for c, r in zip(conns, (1, 0))]
         assert answers[0] == answers[1] and answers[0][1] == [("h", 10), ("h", 11)]
         ProgressClient(conns[1]).send(StepInfo(1, 0.5, 10, 0.1, 100.0))
-        assert [info.step for info, _ in received(server, 1)] == [1]
+        assert [info.step for info, _, _ in received(server, 1)] == [1]
         assert server.heard is not None
         for c in conns:
             c.close()
@@ -178,7 +178,7 @@ def test_steps_and_snapshots_reach_the_driver_in_order():
             client.send(StepInfo(step, 1.0 / step, 100, 0.1 * step, 1000.0), b"state" if step == 2 else None)
         client.close()
         found = received(server, 3)
-    assert [(info.step, snapshot) for info, snapshot in found] == [(1, None), (2, b"state"), (3, None)]
+    assert [(info.step, snapshot) for info, snapshot, _ in found] == [(1, None), (2, b"state"), (3, None)]
     assert found[2][0] == StepInfo(3, 1 / 3, 100, 0.1 * 3, 1000.0)
 
 
