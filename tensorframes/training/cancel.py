@@ -13,7 +13,9 @@ which
   callback that raises, a silent stage);
 - registers itself while it runs; pyspark's cancel methods
   (``SparkContext.cancelAllJobs`` / ``cancelJobGroup`` / ``cancelJobsWithTag``,
-  ``SparkSession.interruptAll`` / ``interruptTag``) are wrapped, once, so
+  ``SparkSession.interruptAll`` / ``interruptTag``, classic and Connect) are
+  wrapped, once, when this module is imported (Spark Connect's when it is
+  loaded by then, else when a training first runs on a Connect session), so
   that a call from any thread of this process first marks every running
   training it applies to as cancelled, then does what it always did. The
   training looks at that mark between steps (an attribute read) and stops;
@@ -29,7 +31,9 @@ with tag ``t``; ``interruptAll()`` those of that SparkSession.
 from __future__ import annotations
 
 import functools
+import re
 import secrets
+import sys
 import threading
 from typing import Any, Callable
 
@@ -37,7 +41,9 @@ from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 _JOB_GROUP = "spark.jobGroup.id"
-_CANCELLED = ("SPARK_JOB_CANCELLED", "OPERATION_CANCELED")  # Spark's error classes of a cancelled job / operation
+#: Spark's reason for a cancelled job (classic) or operation (Connect), e.g.
+#: "[SPARK_JOB_CANCELLED] Job 2 cancelled as part of cancellation of all jobs SQLSTATE: XXKDA".
+_CANCELLED = re.compile(r"\[(?:SPARK_JOB_CANCELLED|OPERATION_CANCELED)\].*?(?= SQLSTATE|$)", re.MULTILINE)
 _active: set["CancelScope"] = set()
 _lock = threading.Lock()
 _wrapped: set[tuple[type, str]] = set()
@@ -68,7 +74,7 @@ class CancelScope:
         self.session_tags = set(spark.getTags())  # the caller's; the training's own tag is cancelled by it alone
 
     def __enter__(self) -> "CancelScope":
-        _watch(SparkContext if self.classic else None, type(self.spark))
+        _watch(type(self.spark))
         if self.classic:
             self.context.addJobTag(self.tag)
         else:
@@ -95,13 +101,8 @@ class CancelScope:
         cancelled for; None when it was not cancelled."""
         if self.how is not None:
             return self.how
-        if isinstance(error, Exception):
-            text = str(error)
-            for cls in _CANCELLED:
-                if cls in text:
-                    line = next(l for l in text.splitlines() if cls in l)
-                    return line[line.index(cls):].split(" SQLSTATE")[0]
-        return None
+        found = _CANCELLED.search(str(error)) if isinstance(error, Exception) else None
+        return f"Spark: {found.group(0)}" if found else None
 
     def interrupt(self) -> None:
         """Cancel the jobs (Connect: operations) this training started, and only those."""
@@ -139,11 +140,12 @@ _CONTEXT_METHODS = ("cancelAllJobs", "cancelJobGroup", "cancelJobsWithTag")
 _SESSION_METHODS = ("interruptAll", "interruptTag")
 
 
-def _watch(context_class: type | None, session_class: type) -> None:
-    """Wrap the cancel methods of these classes (once each) so that they mark the trainings they cancel."""
-    targets = [(session_class, n) for n in _SESSION_METHODS]
-    if context_class is not None:
-        targets += [(context_class, n) for n in _CONTEXT_METHODS]
+def _watch(session_class: type) -> None:
+    """Wrap the cancel methods of ``session_class`` (once) so that they mark the trainings they cancel."""
+    _wrap([(session_class, n) for n in _SESSION_METHODS])
+
+
+def _wrap(targets: list[tuple[type, str]]) -> None:
     with _lock:
         for cls, name in targets:
             if (cls, name) not in _wrapped:
@@ -157,3 +159,14 @@ def _marking(method: Callable, name: str) -> Callable:
         _notify(self, name, args + tuple(kwargs.values()))
         return method(self, *args, **kwargs)
     return cancel
+
+
+def _session_classes() -> list[type]:
+    """Classic SparkSession, and Spark Connect's if loaded already (importing it costs about a second)."""
+    connect = sys.modules.get("pyspark.sql.connect.session")
+    return [SparkSession] + ([connect.SparkSession] if connect is not None else [])
+
+
+# At import, so that a cancel method looked up before the first training (``stop = sc.cancelAllJobs``)
+# is the wrapped one too (Spark Connect's: from the first training on a Connect session, if not loaded yet).
+_wrap([(SparkContext, n) for n in _CONTEXT_METHODS] + [(c, n) for c in _session_classes() for n in _SESSION_METHODS])
