@@ -101,6 +101,17 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     ``logdir``, writes the loss per step and the graph for TensorBoard
     (:mod:`tensorframes.training.tensorboard`).
 
+    Cancelling: the training's jobs keep the caller's job group and tags, and
+    ``sc.cancelAllJobs()``, ``sc.cancelJobGroup(group)``,
+    ``sc.cancelJobsWithTag(tag)``, ``spark.interruptAll()`` or
+    ``spark.interruptTag(tag)`` from any thread stop it, in either mode and
+    also between two driver-mode jobs (:mod:`tensorframes.training.cancel`),
+    with a :class:`~tensorframes.errors.TrainingCancelledError`: the
+    session's variables then hold the values after its ``step``, the last
+    completed step the driver has (barrier mode: every step for states up
+    to 1 MiB, else the last checkpointed one or the start). Ctrl-C does the same but raises
+    the ``KeyboardInterrupt``, after cancelling the training's jobs.
+
     Barrier mode only: ``deadlines`` (:class:`Deadlines`) bound every wait
     (defaults: 120 s for the tasks to meet, 600 s for a peer in an
     allreduce, 900 s of silence before the driver gives up); ``allreduce``
@@ -144,17 +155,8 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
         with scope:
             outcome, counts, state = MODES[mode](program, df, spec, start, progress, options, scope)
     except BaseException as e:
-        how = scope.cancelled(e)
-        if how is None and not isinstance(e, KeyboardInterrupt):
-            raise
-        step = _keep_last_step(program, start, progress, user_session)
-        if isinstance(e, KeyboardInterrupt):
-            scope.interrupt()  # what the training started must not run on: pyspark's Ctrl-C handler may be gone
-            raise
-        kept = f"; the checkpoints written so far stay in {checkpoint_dir}" if checkpoint_dir else ""
-        raise TrainingCancelledError(f"the training was cancelled ({how}) after {step} completed steps: the "
-                                     f"session's variables hold the values of step {step}, the last completed "
-                                     f"one{kept}", step, how) from None
+        _stopped(e, scope, program, start, progress, user_session, checkpoint_dir)
+        raise
     finally:
         if board is not None:
             board.close()
@@ -186,6 +188,23 @@ def _start(program: TrainingProgram, spec: TrainingSpec, checkpoint_dir: str | P
                               f"{'; '.join(problems)}; use another checkpoint_dir to start over")
     logger.info("resuming from the checkpoint in %s at step %d", checkpoint_dir, saved.step)
     return saved
+
+
+def _stopped(error: BaseException, scope: CancelScope, program: TrainingProgram, start: Snapshot,
+             progress: Progress, session: tf.Session, checkpoint_dir: str | Path | None) -> None:
+    """After a training ended in ``error``: if it was cancelled, or Ctrl-C, leave ``session`` at the last
+    completed step; raise a TrainingCancelledError for a cancel (a KeyboardInterrupt goes on, as any other error)."""
+    how = scope.cancelled(error)
+    if how is None and not isinstance(error, KeyboardInterrupt):
+        return
+    step = _keep_last_step(program, start, progress, session)
+    if isinstance(error, KeyboardInterrupt):
+        scope.interrupt()  # what the training started must not run on (pyspark's Ctrl-C handler may not be there)
+        return
+    kept = f"; the checkpoints written so far stay in {checkpoint_dir}" if checkpoint_dir else ""
+    raise TrainingCancelledError(f"the training was cancelled ({how}) after {step} completed steps: the session's "
+                                 f"variables hold the values of step {step}, the last completed one{kept}",
+                                 step, how) from None
 
 
 def _keep_last_step(program: TrainingProgram, start: Snapshot, progress: Progress, session: tf.Session) -> int:

@@ -4,6 +4,7 @@ between the tasks, and the progress channel from task 0 to the driver."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -192,3 +193,29 @@ def test_the_driver_ignores_strangers_and_a_task_trains_on_without_the_driver():
     lost = ProgressClient.connect(address, TOKEN)  # the server is closed
     assert not lost.connected
     lost.send(StepInfo(1, 1.0, 1, 0.1, 10.0))  # does nothing, raises nothing
+
+
+def test_the_state_after_a_step_reaches_the_driver_with_it():
+    state = {"w": np.arange(6.0).reshape(2, 3), "step_count": np.int64(4)}
+    with ProgressServer("127.0.0.1", TOKEN) as server:
+        client = ProgressClient.connect(server.address, TOKEN)
+        client.send(StepInfo(1, 0.5, 10, 0.1, 100.0), state=state)
+        client.close()
+        (info, snapshot, found), = received(server, 1)
+    assert info.step == 1 and snapshot is None
+    np.testing.assert_array_equal(found["w"], state["w"])
+    assert found["step_count"] == 4 and found["step_count"].dtype == np.int64
+
+
+def test_closing_the_server_ends_its_threads_while_a_task_is_still_connected():
+    before = set(threading.enumerate())
+    server = ProgressServer("127.0.0.1", TOKEN)
+    client = ProgressClient.connect(server.address, TOKEN)  # a task that never hangs up
+    client.send(StepInfo(1, 0.5, 10, 0.1, 100.0))
+    assert len(received(server, 1)) == 1
+    server.close()
+    deadline = time.monotonic() + 5
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [t.name for t in set(threading.enumerate()) - before] == []
+    client.close()
