@@ -109,7 +109,7 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     with a :class:`~tensorframes.errors.TrainingCancelledError`: the
     session's variables then hold the values after its ``step``, the last
     completed step the driver has (barrier mode: every step for states up
-    to 1 MiB, else the last checkpointed one or the start). Ctrl-C does the same but raises
+    to 4 KiB, else the last checkpointed one or the start). Ctrl-C does the same but raises
     the ``KeyboardInterrupt``, after cancelling the training's jobs.
 
     Barrier mode only: ``deadlines`` (:class:`Deadlines`) bound every wait
