@@ -177,6 +177,7 @@ def test_a_retried_stage_missing_a_task_is_retried_again_within_the_deadline_not
 def test_a_stage_that_goes_silent_ends_in_a_stage_timeout_error(spark, monkeypatch):
     """The driver's own deadline: a stage that has been heard from once, then never again, is given up on."""
     from tensorframes.training import barrier_mode
+    from tensorframes.training.cancel import CancelScope
     from tensorframes.training.channel import ProgressServer
     from tensorframes.training.progress import Progress
 
@@ -188,7 +189,8 @@ def test_a_stage_that_goes_silent_ends_in_a_stage_timeout_error(spark, monkeypat
         server.heard = time.monotonic()  # a task joined
         began = time.monotonic()
         with pytest.raises(tfs.errors.StageTimeoutError, match="not been heard from for 0.5 s"):
-            barrier_mode._collect_reporting(spark, Stuck(), server, Progress(None, None, None, None), "stuck", 0.5)
+            barrier_mode._collect_reporting(spark, Stuck(), server, Progress(None, None, None, None),
+                                       CancelScope(spark), 0.5)
     assert time.monotonic() - began < 3
 
 
