@@ -101,6 +101,15 @@ def graph_text() -> str:
 
 
 def _mutated(text: str, change) -> str:
+    """The GraphDef edited by hand, without its checksum (as files written before it existed)."""
+    data = json.loads(text)
+    data.pop("sha256")
+    change(data)
+    return json.dumps(data)
+
+
+def _tampered(text: str, change) -> str:
+    """The GraphDef edited, its checksum kept."""
     data = json.loads(text)
     change(data)
     return json.dumps(data)
@@ -120,6 +129,11 @@ GRAPH_DEFS = [
     ("an input naming no node", lambda t: _mutated(t, lambda d: d["nodes"][1].__setitem__("inputs", ["ghost:0"])),
      "ghost"),
     ("a node without a name", lambda t: _mutated(t, lambda d: d["nodes"][0].pop("name")), "name"),
+    ("a changed attr under its checksum",
+     lambda t: _tampered(t, lambda d: d["nodes"][1]["attrs"].__setitem__("axis", [0])), "checksum mismatch"),
+    ("a renamed node under its checksum", lambda t: _tampered(t, lambda d: d["nodes"][0].__setitem__("name", "z")),
+     "checksum mismatch"),
+    ("a checksum that is not a string", lambda t: _tampered(t, _set("sha256", 7)), "sha256 must be a string"),
 ]
 
 
