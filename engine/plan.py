@@ -271,7 +271,7 @@ def _check_spec(op: Operation, index: int, value, spec: tuple, batch: Optional[t
         dims = batch + dims
     found = getattr(value, "dtype", None)
     shape = getattr(value, "shape", None)
-    if found == dtype.np and is_compatible(dims, shape):
+    if found is not None and found == dtype.np and is_compatible(dims, shape):
         return
     got = f"{found} {format_dims(shape)}" if found is not None else f"a {type(value).__name__}, not a numpy array"
     rows = " (a batch of rows)" if batch is not None else ""
