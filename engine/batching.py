@@ -35,6 +35,15 @@ def bind_batched(op: Operation, batched: Sequence[bool]) -> Callable:
     return functools.partial(_row_loop, functools.partial(opdef.kernel, **op.attrs), flags, len(op.outputs))
 
 
+def refuse_unbatched_draws(op: Operation) -> None:
+    """A random op (stateful, seeded) whose inputs carry no batch would draw once for all the rows,
+    so every row would get the same numbers: refuse it rather than repeat one draw silently."""
+    if op.op_def.stateful and "seed2" in op.op_def.attrs:
+        raise InvalidArgumentError(f"{op.type} '{op.name}' would draw once for the whole batch, the same numbers "
+                                   "in every row: a graph run per row cannot hold a random op; draw in a block "
+                                   "graph instead (map_blocks, e.g. random_uniform(tf.shape(x)))")
+
+
 def _call_rule(rule: Callable, flags: tuple, attrs: dict, *args: np.ndarray):
     return rule(list(args), flags, **attrs)
 

@@ -25,12 +25,12 @@ from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from .batching import bind_batched
+from .batching import bind_batched, refuse_unbatched_draws
 from .buffer_reuse import reusable_slots, reusing
 from .errors import EngineError, FetchError, GraphError, InvalidArgumentError, KernelOutputError
 from .graph import Graph, Operation, Tensor
 from .op_types import PLACEHOLDER
-from .registry import KernelContext
+from .registry import KernelContext, KernelState
 from .shape_inputs import ShapeSources, stand_in
 from .shapes import format_dims, is_compatible
 
@@ -141,7 +141,7 @@ def _value_inputs(op: Operation, skip: Callable[[Tensor], bool]) -> list:
 
 
 def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Sequence[Tensor],
-                 variables: dict, batched: bool = False, state: Optional[dict] = None) -> Plan:
+                 variables: dict, batched: bool = False, state: Optional[KernelState] = None) -> Plan:
     """Prune, order and bind the kernels needed to compute `fetches` from `feeds`.
 
     A fetched tensor that is also fed is returned as fed, without running
@@ -149,7 +149,7 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
     dimension and every op downstream of them runs through its batching rule.
     `state` is the session's per-op kernel state (see KernelContext).
     """
-    state = {} if state is None else state
+    state = KernelState() if state is None else state
     fed = set(feeds)
     targets = [f.op if isinstance(f, Tensor) else f for f in fetches if f not in fed]
     shapes = ShapeSources(feeds) if not batched else None
@@ -187,6 +187,8 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
             carries_batch.update(op.outputs)
             kernel = _check_outputs(op, bind_batched(op, flags))
         else:
+            if batched:
+                refuse_unbatched_draws(op)
             dead = [ins.index(s) for s in free if s in reusable]
             kernel = reusing(op.op_def.kernel, dead[0]) if dead else _bind_kernel(op, variables, state)
         if not op.op_def.builtin and op.outputs:
@@ -212,7 +214,7 @@ def _stand_in_steps(ops: list[Operation], fed: set, shapes: ShapeSources, slot_o
     return steps
 
 
-def _bind_kernel(op: Operation, variables: dict, state: dict) -> Callable:
+def _bind_kernel(op: Operation, variables: dict, state: KernelState) -> Callable:
     kernel = op.op_def.kernel
     if op.op_def.stateful:
         ref = op.inputs[0].op.name if op.op_def.ref_input else None

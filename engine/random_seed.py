@@ -11,6 +11,20 @@ carries, so a GraphDef shipped to another process draws the same numbers:
 - only the op seed: the graph seed is TensorFlow's default, 87654321;
 - neither: (None, None), and the op is nondeterministic (attrs 0, 0).
 
+Streams: a seeded op draws from numpy's `SeedSequence([seed, seed2],
+spawn_key=stream)`, where `stream` is a tuple of ints the session holds
+(`Session.reset_kernel_state(stream)`, default `()`). Distinct keys give
+independent streams of the same seeds, which is how tensorframes gives
+every Spark partition its own numbers, reproducibly (the equivalent of
+Spark's `rand(seed)` seeding each partition with `seed + partitionIndex`):
+
+- `map_blocks`, reductions and the ML stages: partition p draws the stream
+  `partition_stream(p)`; partition 0 keeps the session's own stream, so
+  a one-partition DataFrame (or a pandas one) draws what a Session draws;
+- training (`tfs.train`): the sums of step s in partition p draw the stream
+  `(p, s)`, restarted every step, so a step's dropout masks depend on the
+  seeds, the step and the partition only, in both modes and on retries.
+
 >>> from engine import Graph
 >>> with Graph().as_default():
 ...     set_random_seed(1)
@@ -51,6 +65,15 @@ def get_seed(op_seed: Optional[int]) -> tuple[Optional[int], Optional[int]]:
     else:
         return None, None
     return (0, _MAXINT32) if seeds == (0, 0) else seeds  # (0, 0) means "nondeterministic" in the attrs
+
+
+def partition_stream(partition: Optional[int]) -> tuple[int, ...]:
+    """The stream key of a Spark partition's random ops: () for partition 0 (or no partition), else (p,).
+
+    >>> partition_stream(0), partition_stream(3)
+    ((), (3,))
+    """
+    return (int(partition),) if partition else ()
 
 
 def seed_attrs(op_seed: Optional[int]) -> dict:

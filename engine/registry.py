@@ -55,16 +55,23 @@ class _NotDifferentiable:
 NOT_DIFFERENTIABLE = _NotDifferentiable()
 
 
+class KernelState(dict):
+    """A session's private per-op state of stateful kernels (a random op's generator), by op name,
+    never exported with the variables; `stream` keys the random streams the random ops draw
+    (see engine.random_seed: () is the session's own, a tensorframes task sets its partition's)."""
+
+    stream: tuple = ()
+
+
 @dataclass
 class KernelContext:
     """What a stateful kernel may touch: the session's variable store, and
-    `state`, the session's private per-op state (a random op's generator),
-    which is never exported with the variables."""
+    `state`, the session's :class:`KernelState`."""
 
     op_name: str
     variables: dict
     ref: Optional[str] = None  # the variable an Assign-like op writes to
-    state: dict = field(default_factory=dict)
+    state: KernelState = field(default_factory=KernelState)
 
 
 @dataclass(frozen=True)

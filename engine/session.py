@@ -8,7 +8,7 @@ its feeds and executes.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from .errors import DTypeError, FailedPreconditionError, FeedError, FetchError, 
 from .graph import Graph, Tensor, get_default_graph
 from .op_types import VARIABLE
 from .plan import Plan, compile_plan  # noqa: F401  (Plan: part of this module's interface)
+from .registry import KernelState
 from .shapes import format_dims, is_compatible
 
 
@@ -75,7 +76,7 @@ class Session:
         ignored("Session config", config)
         self.graph = graph or get_default_graph()
         self.variables: dict[str, np.ndarray] = {}
-        self._kernel_state: dict = {}  # per-op state of stateful kernels (random generators), not exported
+        self._kernel_state = KernelState()  # per-op state of stateful kernels (random generators), not exported
         self._plans: dict = {}  # (fetches, fed tensors, batched) -> Plan
         self._feed_keys: dict = {}  # feed_dict keys -> the tensors they name
         self._closed = False
@@ -144,13 +145,25 @@ class Session:
             raise FeedError(f"feed_dict keys must be Tensors, found operation '{element.name}'")
         return element
 
-    def reset_kernel_state(self) -> None:
-        """Restart every stateful kernel's private state: random ops draw again from their seeds.
+    def reset_kernel_state(self, stream: Sequence[int] = ()) -> None:
+        """Restart every stateful kernel's private state: random ops draw again from their seeds,
+        on the random stream keyed by `stream` (see engine.random_seed; () is the session's own).
 
-        An executor calls it at the start of each task, so a task's numbers do
-        not depend on which tasks its (reused) worker ran before, or on retries.
+        An executor calls it at the start of each task with the task's partition,
+        so a task's numbers depend on its seeds and partition only: not on which
+        tasks its (reused) worker ran before, nor on retries.
+
+        >>> x = tf.random_uniform([2], seed=1)
+        >>> sess = Session()
+        >>> own = sess.run(x)
+        >>> sess.reset_kernel_state((3,))
+        >>> other = sess.run(x)
+        >>> sess.reset_kernel_state()
+        >>> bool((sess.run(x) == own).all()), bool((other == own).any())
+        (True, False)
         """
         self._kernel_state.clear()
+        self._kernel_state.stream = tuple(int(i) for i in stream)
 
     # -- variables --------------------------------------------------------------
     def export_variables(self) -> dict[str, np.ndarray]:

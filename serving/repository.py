@@ -32,7 +32,7 @@ import numpy as np
 
 from engine import saved_model
 from engine.errors import EngineError
-from engine.saved_model import SavedModel, Signature
+from engine.saved_model import SavedModel, Signature, TensorInfo
 
 from .batching import Arrays, Batcher, BatchingOptions
 from .errors import ConfigError, NotFound, Unavailable
@@ -96,8 +96,7 @@ class Servable:
         if any(i.shape is None for i in inputs.values()):
             return
         try:
-            self.model.predict({k: np.zeros(tuple(1 if n is None else n for n in i.shape), i.dtype.np)
-                                for k, i in inputs.items()})
+            self.model.predict({k: _zeros(i) for k, i in inputs.items()})
         except EngineError as e:
             log.warning("model %r version %d: warm-up on zeros failed (%s); serving it anyway",
                         self.name, self.version, e)
@@ -118,6 +117,12 @@ class Servable:
             self._in_use -= 1
             if not self._in_use:
                 self._idle.notify_all()
+
+
+def _zeros(info: TensorInfo) -> np.ndarray:
+    """A warm-up value for an input: zeros (empty strings), 1 for every dimension of any size."""
+    shape = tuple(1 if n is None else n for n in info.shape)
+    return np.full(shape, b"", dtype=object) if info.dtype.is_string else np.zeros(shape, info.dtype.np)
 
 
 @dataclass

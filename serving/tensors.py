@@ -6,12 +6,25 @@ Nothing is coerced silently: a string, a boolean, a null or a fraction where
 the model expects integers, a ragged list, NaN or a number out of the
 dtype's range is a BadRequest naming the input and what was found.
 
->>> from engine import float32
+Every engine dtype has its protocol datatype (`DATATYPES`). String tensors
+are `BYTES`: JSON strings (UTF-8) or `{"b64": "..."}` objects (TF Serving's
+form for binary strings) in requests; in raw form (binary extension, gRPC
+raw contents) each element is a 4-byte little-endian length, then its bytes,
+as Triton sends them. String outputs come back as JSON strings, or as
+`{"b64": ...}` when they are not UTF-8.
+
+>>> from engine import float32, string
 >>> from_json([[1, 2.5]], float32, "input 'x'")
 array([[1. , 2.5]], dtype=float32)
+>>> from_json(["café", {"b64": "/w=="}], string, "input 's'")
+array([b'caf\\xc3\\xa9', b'\\xff'], dtype=object)
+>>> to_json_value(from_json(["café", {"b64": "/w=="}], string, "input 's'"))
+['café', {'b64': '/w=='}]
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any, Sequence
 
@@ -24,12 +37,16 @@ from engine.shapes import format_dims, is_compatible
 
 from .errors import BadRequest
 
-DATATYPES = {dtypes.bool_: "BOOL", dtypes.int32: "INT32", dtypes.int64: "INT64",
-             dtypes.float32: "FP32", dtypes.float64: "FP64"}
+DATATYPES = {dtypes.bool_: "BOOL", dtypes.uint8: "UINT8", dtypes.int8: "INT8", dtypes.int16: "INT16",
+             dtypes.int32: "INT32", dtypes.int64: "INT64", dtypes.float16: "FP16", dtypes.float32: "FP32",
+             dtypes.float64: "FP64", dtypes.string: "BYTES"}
 _BY_DATATYPE = {v: k for k, v in DATATYPES.items()}
-# Python types a JSON element may have for each kind of dtype (bool is not an int here).
-_ACCEPTED = {"f": (int, float), "i": (int,), "b": (bool,)}
-_KIND_NAMES = {"f": "numbers", "i": "integers", "b": "booleans (true/false)"}
+_WITHOUT_ENGINE_DTYPE = ("UINT16", "UINT32", "UINT64", "BF16")  # the protocol's, not the engine's
+# Python types a JSON (or gRPC contents) element may have for each kind of dtype (bool is not an int here).
+_ACCEPTED = {"f": (int, float), "i": (int,), "u": (int,), "b": (bool,), "O": (str, bytes, dict)}
+_KIND_NAMES = {"f": "numbers", "i": "integers", "u": "non-negative integers", "b": "booleans (true/false)",
+               "O": 'strings (or {"b64": "<base64>"} objects)'}
+_LENGTH = 4  # bytes of the little-endian length before each raw BYTES element
 
 
 def datatype(dtype: DType) -> str:
@@ -41,7 +58,8 @@ def dtype_of(name: Any, where: str) -> DType:
     """The engine dtype of an Open Inference Protocol datatype name; BadRequest if unsupported."""
     found = _BY_DATATYPE.get(name) if isinstance(name, str) else None
     if found is None:
-        raise BadRequest(f"{where}: datatype {name!r} is not supported; use one of {sorted(_BY_DATATYPE)}")
+        why = "the engine has no tensors of it" if name in _WITHOUT_ENGINE_DTYPE else "it is not a datatype"
+        raise BadRequest(f"{where}: datatype {name!r} is not supported ({why}); use one of {sorted(_BY_DATATYPE)}")
     return found
 
 
@@ -62,7 +80,9 @@ def from_flat(data: Any, shape: Sequence[int], dtype: DType, where: str) -> np.n
 
 
 def from_bytes(raw: bytes, shape: Sequence[int], dtype: DType, where: str) -> np.ndarray:
-    """Little-endian row-major raw contents of `shape` and `dtype`."""
+    """Little-endian row-major raw contents of `shape` and `dtype` (BYTES: length-prefixed elements)."""
+    if dtype.is_string:
+        return _raw_strings(raw, shape, where)
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.np.itemsize
     if len(raw) != expected:
         raise BadRequest(f"{where}: shape {format_dims(tuple(shape))} of {datatype(dtype)} takes "
@@ -71,6 +91,30 @@ def from_bytes(raw: bytes, shape: Sequence[int], dtype: DType, where: str) -> np
     if dtype.is_floating and not np.isfinite(array).all():
         raise BadRequest(f"{where}: NaN or infinite values are not accepted as model inputs")
     return array
+
+
+def _raw_strings(raw: bytes, shape: Sequence[int], where: str) -> np.ndarray:
+    """The elements of raw BYTES contents: each a 4-byte little-endian length, then that many bytes."""
+    count = int(np.prod(shape, dtype=np.int64))
+    out, at = np.empty(count, dtype=object), 0
+    for n in range(count):
+        size = int.from_bytes(raw[at:at + _LENGTH], "little") if at + _LENGTH <= len(raw) else None
+        if size is None or at + _LENGTH + size > len(raw):
+            raise BadRequest(f"{where}: BYTES contents of shape {format_dims(tuple(shape))} end inside element {n} "
+                             f"(byte {at} of {len(raw)}); each element is a 4-byte little-endian length, then "
+                             "that many bytes")
+        out[n], at = raw[at + _LENGTH:at + _LENGTH + size], at + _LENGTH + size
+    if at != len(raw):
+        raise BadRequest(f"{where}: {len(raw) - at} bytes follow the {count} BYTES elements of shape "
+                         f"{format_dims(tuple(shape))}")
+    return out.reshape(shape)
+
+
+def to_bytes(array: np.ndarray) -> bytes:
+    """An output's raw contents: little-endian row-major, or length-prefixed elements for BYTES."""
+    if array.dtype == object:
+        return b"".join(len(v).to_bytes(_LENGTH, "little") + v for v in array.reshape(-1))
+    return np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
 
 
 def check_shape(array: np.ndarray, info: TensorInfo, where: str) -> None:
@@ -115,6 +159,10 @@ def _array(leaves: list, shape: list[int], dtype: DType, where: str) -> np.ndarr
         if type(v) not in accepted:
             raise BadRequest(f"{where}: expected {_KIND_NAMES[kind]} for dtype {dtype.name}, "
                              f"found {_describe(v)}")
+    if dtype.is_string:
+        out = np.empty(len(leaves), dtype=object)
+        out[:] = [_string(v, where) for v in leaves]
+        return out.reshape(shape)
     try:
         with np.errstate(over="ignore"):  # floats that overflow are reported below
             array = np.array(leaves, dtype=dtype.np)
@@ -122,8 +170,26 @@ def _array(leaves: list, shape: list[int], dtype: DType, where: str) -> np.ndarr
         raise BadRequest(f"{where}: a value is out of the range of {dtype.name} "
                          f"[{dtype.min}, {dtype.max}]") from None
     if kind == "f" and not np.isfinite(array).all():
-        raise BadRequest(f"{where}: a value is out of the range of {dtype.name} (it overflows to infinity)")
+        raise BadRequest(f"{where}: a value is NaN, infinite or out of the range of {dtype.name} "
+                         "(it overflows to infinity)")
     return array.reshape(shape)
+
+
+def _string(v: str | bytes | dict, where: str) -> bytes:
+    """A string element: str as UTF-8, bytes as they are, {"b64": "..."} decoded."""
+    if isinstance(v, str):
+        try:
+            return v.encode("utf-8")
+        except UnicodeEncodeError as e:  # a lone surrogate escape ("\\ud800") is not text
+            raise BadRequest(f"{where}: a string is not valid Unicode ({e.reason} at {e.start})") from None
+    if isinstance(v, bytes):
+        return v
+    if set(v) != {"b64"} or not isinstance(v["b64"], str):
+        raise BadRequest(f"{where}: expected a string or {{\"b64\": \"<base64>\"}}, found {_describe(v)}")
+    try:
+        return base64.b64decode(v["b64"], validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise BadRequest(f"{where}: 'b64' is not valid base64 ({e}): {v['b64'][:40]!r}") from None
 
 
 def _describe(v: Any) -> str:
@@ -155,5 +221,18 @@ def _refuse_constant(name: str) -> None:
 
 
 def to_json_value(array: np.ndarray) -> Any:
-    """An output array as nested lists of Python numbers (exact: floats print as round-trip reprs)."""
+    """An output array as nested lists of Python numbers (exact: floats print as round-trip reprs),
+    or of strings for a string output (`{"b64": ...}` for an element that is not UTF-8)."""
+    if array.dtype == object:
+        return np.asarray(_JSON_STRINGS(array), dtype=object).tolist()
     return array.tolist()
+
+
+def _json_string(v: bytes) -> str | dict:
+    try:
+        return v.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"b64": base64.b64encode(v).decode("ascii")}
+
+
+_JSON_STRINGS = np.frompyfunc(_json_string, 1, 1)

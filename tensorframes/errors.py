@@ -119,5 +119,14 @@ class StageTimeoutError(TrainingError, TimeoutError):
     """A running barrier training went silent for longer than its deadline; the driver stopped waiting."""
 
 
+class TrainingCancelledError(TrainingError):
+    """The training was cancelled (a Spark job cancel or interrupt); ``step`` steps were done, and the
+    session's variables hold their values. ``how`` says which call (or Spark's reason)."""
+
+    def __init__(self, message: str, step: int = 0, how: str | None = None):
+        super().__init__(message)
+        self.step, self.how = step, how
+
+
 class CheckpointError(TrainingError, ValueError):
     """A checkpoint can't be read, or was written by another model or schedule."""

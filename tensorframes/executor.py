@@ -20,12 +20,13 @@ import numpy as np
 import pyarrow as pa
 
 from engine import importer
+from engine.random_seed import partition_stream
 from tensorframes.arrow_convert import to_arrow, to_numpy
 from tensorframes.column_spec import ColumnSpec
 from tensorframes.errors import EmptyReductionError, FetchShapeError
 from tensorframes.program import Program
 from tensorframes.program_cache import ProgramCache
-from tensorframes.relay import on_executor
+from tensorframes.relay import on_executor, task_partition
 
 
 class Runner:
@@ -65,10 +66,12 @@ runner: ProgramCache[Program, Runner] = ProgramCache(Runner, size=8)
 
 
 def task_runner(program: Program) -> Runner:
-    """:func:`runner` with its random ops restarted from their seeds: what each task starts with,
-    so seeded random ops give a task the same numbers whatever ran in its worker before."""
+    """:func:`runner` with its random ops restarted from their seeds on the stream of the task's
+    partition (:func:`engine.random_seed.partition_stream`): what each task starts with, so seeded
+    random ops give a task the same numbers whatever ran in its worker before or on a retry, and
+    each partition other numbers."""
     loaded = runner(program)
-    loaded.session.reset_kernel_state()
+    loaded.session.reset_kernel_state(partition_stream(task_partition()))
     return loaded
 
 

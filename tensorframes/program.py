@@ -29,6 +29,7 @@ from engine.defaults import default_session
 from engine.errors import FailedPreconditionError, GraphError
 from engine.graph_util import convert_variables_to_constants
 from engine.op_types import PLACEHOLDER, VARIABLE
+from engine.plan import compile_plan
 from engine.shapes import format_dims
 from tensorframes.column_spec import DTYPE_NAMES, ColumnSpec, format_shape
 from tensorframes.errors import (FetchShapeError, OutputNameError, PlaceholderShapeError, PlaceholderTypeError,
@@ -100,7 +101,16 @@ def compile_map(fetches: Any, columns: Columns, feed_dict: Mapping | None = None
             "so they have no rows to append to; use map_blocks(..., trim=True) for a constant result")
     outputs = tuple(Output(t.name, _output_spec(t, op, rows, trim)) for t in tensors)
     _check_names(outputs, [] if trim else columns.names)
+    if rows:
+        _check_runs_per_row(tensors, feeds)
     return _program(tensors, feeds, outputs, rows, session)
+
+
+def _check_runs_per_row(tensors: Sequence[tf.Tensor], feeds: Sequence[Feed]) -> None:
+    """Compile (not run) the row graph's batched plan here, so that an op that cannot run per row
+    (a random op, whose one draw every row would share) is refused on the driver, before any job."""
+    graph = tensors[0].graph
+    compile_plan(graph, tensors, [graph.get_tensor_by_name(f.placeholder) for f in feeds], {}, batched=True)
 
 
 def compile_reduce(fetches: Any, columns: Columns, inputs: Mapping | None = None,

@@ -95,7 +95,7 @@ def on_executor() -> Iterator[None]:
     try:
         yield
     except RELAYED as e:
-        partition = _task_partition()
+        partition = task_partition()
         if partition is None:
             raise
         raise ExecutorError(marked(e, partition)) from e
@@ -116,7 +116,7 @@ def marked(error: BaseException, partition: int | None = None) -> str:
     return f"{type(error).__name__}: {error} {_START}{record}{_END}"
 
 
-def _task_partition() -> int | None:
+def task_partition() -> int | None:
     """The partition of the running Spark task, or None outside one.
 
     A Python worker has pyspark loaded already; it is looked up, not imported,

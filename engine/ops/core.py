@@ -38,9 +38,11 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
     array([0.5, 0.5], dtype=float32)
     """
     want = dtypes.as_dtype(dtype) if dtype is not None else None
-    if want is not None and isinstance(value, (np.ndarray, np.generic)):
-        value = value.tolist() if np.can_cast(value.dtype, want.np, "same_kind") else value
-    array = as_array(value, want)
+    if want is not None and isinstance(value, (np.ndarray, np.generic)) and np.can_cast(value.dtype, want.np,
+                                                                                        "same_kind"):
+        array = as_array(value.tolist(), want).reshape(np.shape(value))  # tolist() loses the shape of empty arrays
+    else:
+        array = as_array(value, want)
     if shape is not None:
         dims = as_dims(shape)
         if array.size == 1:

@@ -5,7 +5,9 @@ session keeps one numpy Generator per random op, created from the two seeds
 on its first run, so: the same program gives the same numbers in every new
 session (and in every process the GraphDef is shipped to), each run of the
 op draws new numbers, and other seeds give other numbers. Seeds (0, 0) mean
-nondeterministic, as in TensorFlow. The streams are numpy's, not
+nondeterministic, as in TensorFlow. A session can be moved to another
+stream of the same seeds (`Session.reset_kernel_state(stream)`): what each
+Spark partition does, so partitions draw distinct numbers. The streams are numpy's, not
 TensorFlow's: the same seed does not give TensorFlow's numbers.
 
 As in TensorFlow, `random_normal` is `RandomStandardNormal * stddev + mean`
@@ -38,10 +40,12 @@ _SEEDS = {"seed": "int", "seed2": "int"}
 
 
 def _generator(ctx: KernelContext, seed: int, seed2: int) -> np.random.Generator:
-    """The session's generator for this op: seeded from its attrs on first use, then advancing."""
+    """The session's generator for this op: seeded from its attrs and the session's stream key on
+    first use, then advancing (see engine.random_seed)."""
     rng = ctx.state.get(ctx.op_name)
     if rng is None:
-        rng = ctx.state[ctx.op_name] = np.random.default_rng(None if seed == seed2 == 0 else [seed, seed2])
+        entropy = None if seed == seed2 == 0 else np.random.SeedSequence([seed, seed2], spawn_key=ctx.state.stream)
+        rng = ctx.state[ctx.op_name] = np.random.default_rng(entropy)
     return rng
 
 

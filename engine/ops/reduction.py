@@ -83,6 +83,8 @@ def _sum_kernel(x: np.ndarray, *, axis, keepdims) -> np.ndarray:
 
 def _mean_kernel(x: np.ndarray, *, axis, keepdims) -> np.ndarray:
     if x.dtype.kind == "f":
+        if not x.size:  # NaN, as TF; without numpy's "Mean of empty slice" warning
+            return np.full(np.sum(x, axis=axis, keepdims=keepdims).shape, np.nan, x.dtype)
         return np.mean(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
     total = np.sum(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
     count = max(x.size // max(total.size, 1), 1)

@@ -23,15 +23,17 @@ from engine.saved_model import Signature, TensorInfo
 
 from ..errors import BadRequest
 from ..repository import Servable
-from ..tensors import (check_shape, datatype, dtype_of, from_bytes, from_flat, parse_json, shape_list,
+from ..tensors import (check_shape, datatype, dtype_of, from_bytes, from_flat, parse_json, shape_list, to_bytes,
                        to_json_value)
 from . import inference_pb2 as pb
 
 PLATFORM = "tensorframes_engine"
 _REQUEST_KEYS = {"id", "parameters", "inputs", "outputs"}
 _INPUT_KEYS = {"name", "shape", "datatype", "data", "parameters"}
-_CONTENTS = {"BOOL": "bool_contents", "INT32": "int_contents", "INT64": "int64_contents",
-             "FP32": "fp32_contents", "FP64": "fp64_contents"}
+# The typed gRPC contents field of each datatype (FP16 has none in the protocol: raw contents only).
+_CONTENTS = {"BOOL": "bool_contents", "INT8": "int_contents", "INT16": "int_contents", "INT32": "int_contents",
+             "INT64": "int64_contents", "UINT8": "uint_contents", "FP32": "fp32_contents",
+             "FP64": "fp64_contents", "BYTES": "bytes_contents"}
 
 
 def tensor_metadata(sig: Signature) -> tuple[list[dict], list[dict]]:
@@ -139,7 +141,7 @@ def rest_response(name: str, version: int, request: InferRequest, outputs: dict[
         value = np.ascontiguousarray(outputs[key])
         tensor = {"name": key, "datatype": datatype(from_numpy(value)), "shape": list(value.shape)}
         if key in request.binary:
-            data = value.astype(value.dtype.newbyteorder("<"), copy=False).tobytes()
+            data = to_bytes(value)
             tensor["parameters"] = {"binary_data_size": len(data)}
             chunks.append(data)
         else:
@@ -178,11 +180,7 @@ def parse_grpc(request: pb.ModelInferRequest, sig: Signature) -> InferRequest:
                 raise BadRequest(f"{where}: contents and raw_input_contents exclude each other")
             array = from_bytes(raw[n], shape, dtype, where)
         else:
-            values = getattr(tensor.contents, _CONTENTS[tensor.datatype])
-            expected = int(np.prod(shape, dtype=np.int64))
-            if len(values) != expected:
-                raise BadRequest(f"{where}: shape {shape} holds {expected} elements, contents have {len(values)}")
-            array = from_bytes(np.asarray(values, dtype.np).tobytes(), shape, dtype, where)
+            array = from_flat(list(_typed_contents(tensor, where)), shape, dtype, where)
         check_shape(array, info, where)
         inputs[tensor.name] = array
     _check_all_inputs(inputs, sig)
@@ -196,8 +194,21 @@ def grpc_response(name: str, version: int, request: InferRequest,
     for key in request.outputs:
         value = np.ascontiguousarray(outputs[key])
         answer.outputs.add(name=key, datatype=datatype(from_numpy(value)), shape=value.shape)
-        answer.raw_output_contents.append(value.astype(value.dtype.newbyteorder("<"), copy=False).tobytes())
+        answer.raw_output_contents.append(to_bytes(value))
     return answer
+
+
+def _typed_contents(tensor: pb.ModelInferRequest.InferInputTensor, where: str) -> Sequence:
+    """The typed contents field of the tensor's datatype, checked to be the only one set."""
+    field = _CONTENTS.get(tensor.datatype)
+    if field is None:
+        raise BadRequest(f"{where}: datatype {tensor.datatype} has no typed contents field in the protocol; "
+                         "send it in raw_input_contents")
+    others = sorted({f.name for f, _ in tensor.contents.ListFields()} - {field})
+    if others:
+        raise BadRequest(f"{where}: datatype {tensor.datatype} takes its values in contents.{field}, "
+                         f"found {others}")
+    return getattr(tensor.contents, field)
 
 
 # -- shared checks ----------------------------------------------------------------------

@@ -20,10 +20,11 @@ from pyspark.sql import DataFrame
 
 import engine as tf
 from engine.train import Optimizer
-from tensorframes.errors import CheckpointError, TrainingError
+from tensorframes.errors import CheckpointError, TrainingCancelledError, TrainingError
 from tensorframes.frames import SparkColumns
 from tensorframes.program import session_for
 from tensorframes.training.barrier_mode import train_barrier
+from tensorframes.training.cancel import CancelScope
 from tensorframes.training.driver_mode import train_driver
 from tensorframes.training.loop import Outcome
 from tensorframes.training.options import BarrierOptions, Deadlines
@@ -100,6 +101,17 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     ``logdir``, writes the loss per step and the graph for TensorBoard
     (:mod:`tensorframes.training.tensorboard`).
 
+    Cancelling: the training's jobs keep the caller's job group and tags, and
+    ``sc.cancelAllJobs()``, ``sc.cancelJobGroup(group)``,
+    ``sc.cancelJobsWithTag(tag)``, ``spark.interruptAll()`` or
+    ``spark.interruptTag(tag)`` from any thread stop it, in either mode and
+    also between two driver-mode jobs (:mod:`tensorframes.training.cancel`),
+    with a :class:`~tensorframes.errors.TrainingCancelledError`: the
+    session's variables then hold the values after its ``step``, the last
+    completed step the driver has (barrier mode: every step for states up
+    to 4 KiB, else the last checkpointed one or the start). Ctrl-C does the same but raises
+    the ``KeyboardInterrupt``, after cancelling the training's jobs.
+
     Barrier mode only: ``deadlines`` (:class:`Deadlines`) bound every wait
     (defaults: 120 s for the tasks to meet, 600 s for a peer in an
     allreduce, 900 s of silence before the driver gives up); ``allreduce``
@@ -138,8 +150,13 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     board = TrainingBoard(logdir, user_session.graph, callback) if logdir is not None else None
     progress = Progress(log_every, board or callback, checkpoint_dir, checkpoint_every, start.step)
     logger.info("training %d parameters in %s mode, from step %d", program.size, mode, start.step)
+    scope = CancelScope(df.sparkSession)
     try:
-        outcome, counts, state = MODES[mode](program, df, spec, start, progress, options)
+        with scope:
+            outcome, counts, state = MODES[mode](program, df, spec, start, progress, options, scope)
+    except BaseException as e:
+        _stopped(e, scope, program, start, progress, user_session, checkpoint_dir)
+        raise
     finally:
         if board is not None:
             board.close()
@@ -171,6 +188,31 @@ def _start(program: TrainingProgram, spec: TrainingSpec, checkpoint_dir: str | P
                               f"{'; '.join(problems)}; use another checkpoint_dir to start over")
     logger.info("resuming from the checkpoint in %s at step %d", checkpoint_dir, saved.step)
     return saved
+
+
+def _stopped(error: BaseException, scope: CancelScope, program: TrainingProgram, start: Snapshot,
+             progress: Progress, session: tf.Session, checkpoint_dir: str | Path | None) -> None:
+    """After a training ended in ``error``: if it was cancelled, or Ctrl-C, leave ``session`` at the last
+    completed step; raise a TrainingCancelledError for a cancel (a KeyboardInterrupt goes on, as any other error)."""
+    how = scope.cancelled(error)
+    if how is None and not isinstance(error, KeyboardInterrupt):
+        return
+    step = _keep_last_step(program, start, progress, session)
+    if isinstance(error, KeyboardInterrupt):
+        scope.interrupt()  # what the training started must not run on (pyspark's Ctrl-C handler may not be there)
+        return
+    kept = f"; the checkpoints written so far stay in {checkpoint_dir}" if checkpoint_dir else ""
+    raise TrainingCancelledError(f"the training was cancelled ({how}) after {step} completed steps: the session's "
+                                 f"variables hold the values of step {step}, the last completed one{kept}",
+                                 step, how) from None
+
+
+def _keep_last_step(program: TrainingProgram, start: Snapshot, progress: Progress, session: tf.Session) -> int:
+    """Load the values after the newest step the driver has into ``session`` (a stopped training); that step."""
+    snapshot = progress.latest() if progress.latest is not None else start
+    if snapshot.state:
+        session.load_variables({name: snapshot.state[name] for name in program.variables})
+    return snapshot.step
 
 
 def _result(outcome: Outcome, trained: dict[str, np.ndarray], mode: str) -> TrainResult:

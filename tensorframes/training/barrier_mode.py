@@ -42,7 +42,8 @@ from tensorframes.errors import AllreduceError, BarrierSlotsError, EmptyDataFram
 from tensorframes.spark_columns import fed_columns
 from tensorframes.training import allreduce, faults, rendezvous, spill
 from tensorframes.training.allreduce import Mesh
-from tensorframes.training.channel import ProgressClient, ProgressServer
+from tensorframes.training.cancel import CancelScope
+from tensorframes.training.channel import LIVE_STATE_BYTES, ProgressClient, ProgressServer
 from tensorframes.training.barrier_input import barrier_ready
 from tensorframes.training.options import BarrierOptions
 from tensorframes.training.loop import Outcome, StopRule, run_steps
@@ -79,13 +80,17 @@ class BarrierJob:
 
 
 def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, start: Snapshot,
-                  progress: Progress, options: BarrierOptions
+                  progress: Progress, options: BarrierOptions, scope: CancelScope
                   ) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
-    """Run the training; the outcome, the rows per partition and the final state."""
+    """Run the training; the outcome, the rows per partition and the final state.
+
+    The stage runs under ``scope``'s tag and stops when ``scope`` is marked as cancelled.
+    """
     spark = df.sparkSession
     data, program = fed_columns(df, program)
     data = barrier_ready(data)
     check_slots(data)
+    scope.check()
     token = secrets.token_bytes(16)
     host = spark.conf.get("spark.driver.host", None) or socket.gethostname()
     way = rendezvous.choose_rendezvous(spark)
@@ -95,8 +100,7 @@ def train_barrier(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, s
         job = BarrierJob(program, spec, start.to_bytes(), every, token, server.address, way, options)
         frame = data.mapInArrow(partial(_task, job), SCHEMA, barrier=True).repartition(1)
         submitted = time.time()
-        results = payloads(_collect_reporting(spark, frame, server, progress, f"tensorframes-{token.hex()}",
-                                              options.deadlines.silence))
+        results = payloads(_collect_reporting(spark, frame, server, progress, scope, options.deadlines.silence))
     if not results:  # no partitions, so no tasks
         raise EmptyDataFrameError("the DataFrame has no rows to train on")
     final = Snapshot.from_bytes(results[0])
@@ -151,43 +155,21 @@ def check_slots(df: DataFrame) -> None:
         raise
 
 
-class _Interruptible:
-    """Marks the stage's job (from the thread that runs it) so that another thread can interrupt it.
-
-    Spark Connect: a tag. Classic sessions: a job group, because
-    ``SparkSession.addTag`` there leaves the session unserializable (Spark
-    4.3), and MLlib models that keep a training summary then fail.
-    """
-
-    def __init__(self, spark: SparkSession, name: str) -> None:
-        self.spark, self.name = spark, name
-        self.classic = getattr(spark, "_jsc", None) is not None
-
-    def mark(self) -> None:
-        if self.classic:
-            self.spark.sparkContext.setJobGroup(self.name, "tensorframes barrier training", interruptOnCancel=True)
-        else:
-            self.spark.addTag(self.name)
-
-    def interrupt(self) -> None:
-        if self.classic:
-            self.spark.sparkContext.cancelJobGroup(self.name)
-        else:
-            self.spark.interruptTag(self.name)
-
-
 def _collect_reporting(spark: SparkSession, frame: DataFrame, server: ProgressServer, progress: Progress,
-                       name: str, silence: float) -> pa.Table:
+                       scope: CancelScope, silence: float) -> pa.Table:
     """Run the stage in a thread and report its steps here, on the calling thread, as they come.
 
-    The thread inherits the caller's Spark local properties. If reporting
-    fails (a callback raises, Ctrl-C), or the stage has been silent for
-    ``silence`` seconds since the driver last heard from it, the stage is interrupted.
+    The thread inherits the caller's Spark local properties (the user's job
+    group and tags, and ``scope``'s tag). If reporting fails (a callback
+    raises, Ctrl-C), the training is marked as cancelled, or the stage has
+    been silent for ``silence`` seconds since the driver last heard from it,
+    the stage is interrupted.
     """
-    job, done = _Interruptible(spark, name), {}
+    done: dict = {}
 
     def collect() -> None:
-        job.mark()
+        if scope.classic:  # the tasks' threads are interrupted too: a cancel ends them at once
+            spark.sparkContext.setInterruptOnCancel(True)
         try:
             done["table"] = frame.toArrow()
         except BaseException as e:  # handed to the calling thread
@@ -198,16 +180,18 @@ def _collect_reporting(spark: SparkSession, frame: DataFrame, server: ProgressSe
     try:
         while True:
             running = thread.is_alive()
-            for info, snapshot in server.messages(timeout=0.05):
-                progress.step(info, partial(Snapshot.from_bytes, snapshot) if snapshot else None)
+            for info, snapshot, state in server.messages(timeout=0.05):
+                progress.step(info, partial(Snapshot.from_bytes, snapshot) if snapshot else
+                              partial(Snapshot, info.step, np.zeros(0), state) if state is not None else None)
             if not running:
                 break
+            scope.check()
             if server.heard is not None and time.monotonic() - server.heard > silence:
                 raise StageTimeoutError(f"the barrier training's stage has not been heard from for {silence:g} s "
                                         "(no task joined, no step finished): it was cancelled; see the executor "
                                         "logs, or raise Deadlines.silence for steps slower than that")
     except BaseException:
-        job.interrupt()
+        scope.interrupt()
         thread.join(_INTERRUPT_WAIT)
         raise
     if "error" in done:
@@ -342,9 +326,17 @@ def _steps(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np
 
     rule = StopRule(job.spec.max_steps(schedule), schedule, job.spec.tol, job.spec.patience, start.losses,
                     job.spec.check_finite)
-    return run_steps(session, start, rule, evaluate, partial(_report, client, job.checkpoint_every)), session
+    live = sum(v.nbytes for v in session.state().values()) <= LIVE_STATE_BYTES
+    report = partial(_report, client, job.checkpoint_every, session if live else None)
+    return run_steps(session, start, rule, evaluate, report), session
 
 
-def _report(client: ProgressClient, every: int | None, info: StepInfo, snapshot) -> None:
-    due = client.connected and every is not None and info.step % every == 0
-    client.send(info, snapshot().to_bytes() if due else None)
+def _report(client: ProgressClient, every: int | None, live: TrainingSession | None, info: StepInfo,
+            snapshot) -> None:
+    """Send a step to the driver: with a snapshot when a checkpoint is due, else with the state if ``live``."""
+    if not client.connected:
+        return
+    if every is not None and info.step % every == 0:
+        client.send(info, snapshot().to_bytes())
+    else:
+        client.send(info, state=live.session.variables if live is not None else None)

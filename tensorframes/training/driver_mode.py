@@ -18,7 +18,7 @@ exactly one result per partition and updates only once it has all of them
 from __future__ import annotations
 
 from functools import partial
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -29,11 +29,12 @@ from tensorframes.errors import EmptyDataFrameError, TrainingError
 from tensorframes.program_cache import ProgramCache
 from tensorframes.spark_columns import fed_columns
 from tensorframes.training.allreduce import add_in_order
+from tensorframes.training.cancel import CancelScope
 from tensorframes.training.faults import maybe_fail
 from tensorframes.training.loop import Outcome, StopRule, run_steps
 from tensorframes.training.options import BarrierOptions
 from tensorframes.training.program import TrainingProgram
-from tensorframes.training.progress import Progress
+from tensorframes.training.progress import Progress, StepInfo
 from tensorframes.training.replica import Replica, TrainingSession, load_partition
 from tensorframes.training.results import RELAYED, SCHEMA, payloads, result_batch
 from tensorframes.training.schedule import Schedule
@@ -45,12 +46,16 @@ _session: ProgramCache[TrainingProgram, TrainingSession] = ProgramCache(Training
 
 
 def train_driver(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, start: Snapshot,
-                 progress: Progress, options: BarrierOptions | None = None
+                 progress: Progress, options: BarrierOptions, scope: CancelScope
                  ) -> tuple[Outcome, tuple[int, ...], dict[str, np.ndarray]]:
-    """Run the training; the outcome, the rows per partition and the final state (``options``: barrier only)."""
+    """Run the training; the outcome, the rows per partition and the final state (``options``: barrier only).
+
+    ``scope`` is looked at before every job, so that a cancel between two steps stops the training too.
+    """
     frame, program = fed_columns(df, program)
     data = frame.persist()
     try:
+        scope.check()
         counts = _counts(data, program)
         if not sum(counts):
             raise EmptyDataFrameError("the DataFrame has no rows to train on")
@@ -59,13 +64,18 @@ def train_driver(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, st
         session.load(start.state)
 
         def evaluate(step: int) -> np.ndarray:
+            scope.check()
             task = partial(_step_task, program, session.parameters(), schedule, step)
             sums = _collect(data.mapInArrow(task, SCHEMA), len(counts), f"step {step + 1}")
             return add_in_order([np.frombuffer(sums[p]) for p in range(len(counts))])
 
         rule = StopRule(spec.max_steps(schedule), schedule, spec.tol, spec.patience, start.losses,
                     spec.check_finite)
-        return run_steps(session, start, rule, evaluate, progress.step), counts, session.state()
+        def report(info: StepInfo, snapshot: Callable[[], Snapshot]) -> None:
+            taken = snapshot()  # now: a Ctrl-C in the next update must not tear the state it keeps
+            progress.step(info, lambda: taken)
+
+        return run_steps(session, start, rule, evaluate, report), counts, session.state()
     finally:
         data.unpersist()
 

@@ -11,7 +11,11 @@ unless the marker file exists, which it creates first; ``how`` is
   sent, the total not yet received);
 - ``vanish``: raises like ``raise``, and in the stage attempt after that the
   task does not join its peers (it sleeps instead): the attempt looks as if
-  Spark had launched only the other tasks.
+  Spark had launched only the other tasks;
+- ``hold``: does not fail; waits before the step until a file named like the
+  marker plus ``.released`` exists (at most 60 s): the job is surely
+  running then, so a test can cancel it at that step (see
+  tests/tensorframes/test_cancellation.py).
 
 Spark sees an ordinary task failure and retries the task (driver mode) or
 the whole barrier stage (barrier mode); the retry finds the marker and goes
@@ -33,8 +37,9 @@ from typing import Callable
 from pyspark import TaskContext
 
 PROPERTY = "tensorframes.training.failOnce"
-HOWS = ("raise", "kill", "allreduce", "vanish")
+HOWS = ("raise", "kill", "allreduce", "vanish", "hold")
 _VANISH_SECONDS = 300.0  # long enough to outlast a rendezvous deadline; Spark kills the task before
+_HOLD_SECONDS = 60.0
 
 
 class InjectedFailure(RuntimeError):
@@ -66,14 +71,25 @@ def _first(marker: Path) -> bool:
 
 
 def maybe_fail(step: int) -> None:
-    """Raise :class:`InjectedFailure` (or kill this worker) if this task and ``step`` are the planned ones, once."""
+    """Raise :class:`InjectedFailure` (or kill this worker, or hold) if this task and ``step`` are the planned
+    ones, once."""
     planned = _planned()
     if planned is None or planned[0] == "allreduce" or step != planned[1] or not _first(planned[2]):
+        return
+    if planned[0] == "hold":
+        released, until = released_marker(planned[2]), time.monotonic() + _HOLD_SECONDS
+        while not released.exists() and time.monotonic() < until:
+            time.sleep(0.01)
         return
     if planned[0] == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
     raise InjectedFailure(f"injected failure in partition {TaskContext.get().partitionId()} at step {step} "
                           f"({PROPERTY})")
+
+
+def released_marker(marker: Path) -> Path:
+    """The file that ends a ``hold@`` wait."""
+    return marker.with_name(marker.name + ".released")
 
 
 def midway(step: int) -> Callable[[], None] | None:

@@ -43,15 +43,19 @@ class Progress:
         self.log_every, self.callback = log_every, callback
         self.checkpoint_dir, self.checkpoint_every = checkpoint_dir, checkpoint_every
         self.last_step = first_step
+        self.latest: Callable[[], Snapshot] | None = None  # the state after the newest step that came with one
 
     def checkpoint_due(self, step: int) -> bool:
         return bool(self.checkpoint_dir and self.checkpoint_every and step % self.checkpoint_every == 0)
 
     def step(self, info: StepInfo, snapshot: Callable[[], Snapshot] | None = None) -> None:
-        """Report ``info``; ``snapshot`` gives the state to checkpoint when one is due."""
+        """Report ``info``; ``snapshot`` gives the state after the step (kept as :attr:`latest`, for a
+        cancelled training; checkpointed when one is due)."""
         if info.step <= self.last_step:
             return
         self.last_step = info.step
+        if snapshot is not None:
+            self.latest = snapshot
         if self.log_every and info.step % self.log_every == 0:
             logger.info("step %d: loss %.6g (%.3g rows/s)", info.step, info.loss, info.rows_per_second)
         if self.callback is not None:

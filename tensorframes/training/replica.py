@@ -13,6 +13,8 @@ same way by both modes:
   loss`` is the sum of the per-row losses plus ``rows`` times that term, and
   likewise for the gradients; summed over every replica and divided by the
   total row count this is exactly the loss and gradient of the whole data.
+- :meth:`Replica.sums` restarts the random ops on the stream of its
+  partition and step first (see :mod:`engine.random_seed`).
 - :meth:`TrainingSession.apply` divides such a total by its row count and
   runs the optimizer's update with it, so every replica that applies the
   same total makes the same step.
@@ -142,7 +144,13 @@ class Replica:
         self.session, self.columns, self.partition, self.schedule = session, columns, partition, schedule
 
     def sums(self, step: int) -> np.ndarray:
-        """The sums vector of this partition's rows for step ``step`` (from 0)."""
+        """The sums vector of this partition's rows for step ``step`` (from 0).
+
+        Random ops (dropout) draw the stream ``(partition, step)`` from their seeds, so the
+        sums are a function of the step, the partition and the variables: the same in both
+        modes, in a retried task, whatever the worker ran before; distinct across partitions.
+        """
+        self.session.session.reset_kernel_state((self.partition, step))
         rows = self.schedule.rows(step, self.partition)
         if isinstance(self.columns, SpilledColumns):
             return self.columns.sums(self.session, rows)

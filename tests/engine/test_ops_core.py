@@ -28,6 +28,14 @@ CASES = [
     case("Const-values-reshaped", lambda: tf.constant([1, 2, 3, 4], shape=(2, 2)), [],
          lambda: np.array([[1, 2], [3, 4]], np.int32)),
     case("Const-empty", lambda: tf.constant(np.zeros((0, 3))), [], lambda: np.zeros((0, 3))),
+    case("Const-empty-with-dtype", lambda: tf.constant(np.empty((0, 2)), dtype=tf.float32), [],
+         lambda: np.empty((0, 2), np.float32)),
+    case("Const-empty-int-as-float", lambda: tf.constant(np.empty((3, 0), np.int64), dtype=tf.float64), [],
+         lambda: np.empty((3, 0))),
+    case("Const-empty-rank-3-as-int8", lambda: tf.constant(np.empty((2, 0, 4), np.int32), dtype=tf.int8), [],
+         lambda: np.empty((2, 0, 4), np.int8)),
+    case("Const-scalar-filled-to-an-empty-shape", lambda: tf.constant(1.0, shape=[0, 2]), [],
+         lambda: np.empty((0, 2), np.float32)),
     case("Const-added-to-input", lambda x: x + tf.constant(np.ones(4)), [M], lambda x: x + 1),
     case("Placeholder-float64-matrix", lambda x: x, [M], lambda x: x),
     case("Placeholder-int32", lambda x: x, [I32], lambda x: x, grad=False),
@@ -173,3 +181,9 @@ def test_VariableV2_and_assignments_refuse_to_run_per_row():
     sess.run(v.initializer)
     with pytest.raises(tf.InvalidArgumentError, match="changes state"):
         sess.run_batched(op, {x: np.ones((3, 2))})
+
+
+@pytest.mark.parametrize("dtype", [tf.float16, tf.float32, tf.float64, tf.int8, tf.int32, tf.int64, tf.bool])
+def test_Const_of_an_empty_array_keeps_its_shape_whatever_the_dtype(dtype):
+    c = tf.constant(np.empty((0, 2), bool if dtype is tf.bool else np.float64), dtype=dtype)
+    assert (c.shape.as_list(), c.dtype) == ([0, 2], dtype)  # TF 1.x: shape=(0, 2)

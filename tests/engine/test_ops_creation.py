@@ -92,3 +92,19 @@ def test_Fill_with_negative_dims_fails_at_run_time():
         d = tf.placeholder(tf.int32, [1])
         with pytest.raises(tf.InvalidArgumentError, match=r"dims must be non-negative, found \[-2\]"):
             tf.Session(g).run(tf.fill(d, 1.0), {d: np.array([-2], np.int32)})
+
+
+@pytest.mark.parametrize("build, shape", [
+    (lambda: tf.zeros([0, 2]), (0, 2)),
+    (lambda: tf.ones([2, 0], tf.int32), (2, 0)),
+    (lambda: tf.fill([0, 3], 7.0), (0, 3)),
+    (lambda: tf.fill(tf.constant([3, 0]), 7), (3, 0)),
+    (lambda: tf.zeros_like(np.empty((0, 2), np.int32)), (0, 2)),
+    (lambda: tf.ones_like(tf.zeros([0, 4]), dtype=tf.int64), (0, 4)),
+    (lambda: tf.range(5, 5), (0,)),
+], ids=["zeros", "ones", "fill", "fill-dims-tensor", "zeros_like-numpy", "ones_like-dtype", "range"])
+def test_empty_shapes_are_kept_statically_and_at_run_time(build, shape):
+    with tf.Graph().as_default():
+        t = build()
+        value = tf.Session().run(t)
+    assert t.shape.as_list() == list(shape) and value.shape == shape and value.dtype == t.dtype.np

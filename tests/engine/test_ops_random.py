@@ -323,3 +323,46 @@ def test_reset_kernel_state_restarts_the_streams_from_their_seeds():
             sess.run(x)
             sess.reset_kernel_state()
             np.testing.assert_array_equal(sess.run(x), first)
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_another_stream_key_draws_other_numbers_from_the_same_seeds(name):
+    graph = tf.Graph()
+    with graph.as_default():
+        t = BUILDERS[name](5)
+    with tf.Session(graph) as sess:
+        own = sess.run(t)
+        sess.reset_kernel_state((1,))
+        one = sess.run(t)
+        sess.reset_kernel_state((2,))
+        two = sess.run(t)
+        sess.reset_kernel_state((1,))
+        np.testing.assert_array_equal(sess.run(t), one)  # a key is a stream: restarting it redraws the same
+    assert not np.array_equal(one, own) and not np.array_equal(one, two)
+
+
+def test_the_empty_stream_key_is_the_sessions_own_stream():
+    with tf.Graph().as_default():
+        x = rnd.random_uniform([4], seed=3)
+        fresh = tf.Session().run(x)
+        with tf.Session() as sess:
+            sess.reset_kernel_state((7, 1))
+            sess.run(x)
+            sess.reset_kernel_state(())
+            np.testing.assert_array_equal(sess.run(x), fresh)
+
+
+def test_partition_streams_keep_partition_0_on_the_sessions_own_and_key_the_others():
+    from engine.random_seed import partition_stream
+    assert partition_stream(None) == partition_stream(0) == ()
+    assert [partition_stream(p) for p in (1, 2)] == [(1,), (2,)]
+
+
+def test_a_random_op_that_reads_no_row_is_refused_per_row_instead_of_repeating_one_draw():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float64, [], name="x")
+        z = x + rnd.random_uniform([], seed=1, dtype=tf.float64)
+        sess = tf.Session()
+        with pytest.raises(tf.InvalidArgumentError, match="the same numbers in every row"):
+            sess.run_batched(z, {x: np.zeros(4)})
+        assert 0.0 <= sess.run(z, {x: 0.0}) < 1.0  # run as a whole graph, it draws as before

@@ -145,3 +145,10 @@ def test_axis_must_be_static():
         x = tf.placeholder(tf.float32, [2, 3])
         with pytest.raises(TypeError, match="axis must be a Python int"):
             tf.reduce_sum(x, tf.constant(0))
+
+
+def test_the_mean_of_no_values_is_nan_without_a_warning(recwarn):
+    with tf.Graph().as_default():
+        value = tf.Session().run(tf.reduce_mean(tf.zeros([0, 2], tf.float64), axis=0))
+    np.testing.assert_array_equal(value, [np.nan, np.nan])  # TF 1.x: NaN
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -8,6 +8,8 @@ test_atomic_saves.py.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from pyspark.sql import functions as F
@@ -17,7 +19,8 @@ import tensorframes as tfs
 from engine.errors import InvalidArgumentError
 from tensorframes.errors import (CheckpointError, ColumnNotFoundError, EmptyReductionError, FetchShapeError,
                                  LossError, OutputNameError, PersistenceError, PlaceholderShapeError,
-                                 PlaceholderTypeError, ProgramError, StageParamError, TrainingError,
+                                 PlaceholderTypeError, ProgramError, StageParamError, TrainingCancelledError,
+                                 TrainingError,
                                  UnboundPlaceholderError, UnsupportedColumnTypeError)
 from tensorframes.ml import GraphModel, GraphTransformer
 from tensorframes.training.spec import TrainingSpec
@@ -89,6 +92,23 @@ def _broken_checkpoint(df, path):
     return _train(df, checkpoint_dir=path)
 
 
+def _cancelled(df, mode, cancel):
+    """Trains under the caller's job group; the callback of step 1 cancels from a second thread."""
+    def callback(info):
+        if info.step == 1:
+            thread = threading.Thread(target=cancel, args=(df.sparkSession,))
+            thread.start()
+            thread.join()
+    sc = df.sparkSession.sparkContext
+    sc.setJobGroup("matrix-group", "a cancelled training")
+    try:
+        return _train(df, mode=mode, steps=20_000, callback=callback)
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+        sc.setLocalProperty("spark.job.description", None)
+        sc.setLocalProperty("spark.job.interruptOnCancel", None)
+
+
 TRAINING = [
     ("unknown mode", lambda df, p: _train(df, mode="cluster"), ValueError, "mode must be one of"),
     ("not an optimizer", lambda df, p: _train(df, optimizer="adam"), TypeError, "optimizer must be"),
@@ -106,6 +126,12 @@ TRAINING = [
     ("NaN label, barrier mode", lambda df, p: _nan_label(df, "barrier"), TrainingError,
      "step 1: the loss is not finite"),
     ("truncated checkpoint", _broken_checkpoint, CheckpointError, "checkpoint.npz"),
+    ("cancelAllJobs between two driver-mode steps", lambda df, p: _cancelled(
+        df, "driver", lambda spark: spark.sparkContext.cancelAllJobs()), TrainingCancelledError,
+     "cancelled (SparkContext.cancelAllJobs()) after 1 completed steps"),
+    ("the user's job group cancelled in barrier mode", lambda df, p: _cancelled(
+        df, "barrier", lambda spark: spark.sparkContext.cancelJobGroup("matrix-group")), TrainingCancelledError,
+     "cancelled (SparkContext.cancelJobGroup('matrix-group'))"),
     ("loss that is not a scalar", lambda df, p: tfs.train(tfs.block(df, "x") * tf.Variable(np.float64(1.0), name="u"), df,
                                                           tf.train.GradientDescentOptimizer(0.1), steps=1),
      (LossError, TrainingError), "loss"),

@@ -130,3 +130,21 @@ def test_aggregate_function_prefixes_the_group_keys():
     batch = pa.RecordBatch.from_arrays([X], names=["x"])
     (out,) = run((pa.scalar("a"),), iter([batch]))
     assert out.to_pydict() == {"key": ["a"], "x": [15.0]}
+
+
+def _noise_in_partition(monkeypatch, program: Program, partition: int) -> np.ndarray:
+    """What a task of ``partition`` gives for the seeded noise program (the runner cached, as in a reused worker)."""
+    monkeypatch.setattr(executor, "task_partition", lambda: partition)
+    return pa.concat_arrays(list(executor.map_arrays(program, batches_of(X, size=4)))).to_numpy()
+
+
+def test_a_task_draws_its_partitions_stream_whatever_ran_before_and_on_a_retry(monkeypatch):
+    program = block_program(lambda x, v: tf.add(x, tf.random_uniform(tf.shape(x), seed=3, dtype=tf.float64),
+                                                name="noisy"))
+    first = {p: _noise_in_partition(monkeypatch, program, p) for p in (0, 1, 2)}
+    again = {p: _noise_in_partition(monkeypatch, program, p) for p in (2, 1, 0)}  # retries, in another order
+    for p in first:
+        np.testing.assert_array_equal(again[p], first[p])
+    assert len({first[p].tobytes() for p in first}) == 3
+    alone = executor.Runner(program).map([FRAME["x"].to_numpy()])[0]  # a fresh session: partition 0's stream
+    np.testing.assert_array_equal(first[0], alone)

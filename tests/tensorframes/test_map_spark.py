@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from pyspark.ml.feature import VectorAssembler
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.utils import PythonException
 
 import engine as tf
@@ -188,3 +189,29 @@ def test_array_of_the_wrong_length_fails_naming_column_and_row(spark):
         out = tfs.map_blocks(tf.identity(v, name="w"), df, backend="arrow")
     with pytest.raises(PythonException, match=r"column 'v': expected cells of shape \[2\].*length 1.*row 1"):
         out.collect()
+
+
+@pytest.fixture(scope="module")
+def sparse_partitions(spark: SparkSession) -> DataFrame:
+    """Two rows in three partitions (the first one empty): x double, v array<double> of shape [?, 2]."""
+    df = spark.range(0, 2, 1, 3).select(F.col("id").cast("double").alias("x"),
+                                         F.array(F.col("id").cast("double"), F.lit(1.0)).alias("v"))
+    return tfs.append_shape(df, "v", [None, 2])
+
+
+@pytest.mark.parametrize("empty", [False, True], ids=["empty-partitions", "empty-dataframe"])
+def test_empty_partitions_and_frames_map_to_no_rows_with_the_schema_of_the_fetches(sparse_partitions, empty):
+    df = sparse_partitions.filter("x < 0") if empty else sparse_partitions
+    with tf.Graph().as_default():
+        x, v = tfs.block(df, "x"), tfs.block(df, "v")
+        appended = tfs.map_blocks([tf.identity(v * 2.0, name="w"), tf.fill(tf.shape(x), 3, name="f")], df)
+        trimmed = tfs.map_blocks(tf.reduce_mean(v, 0, keepdims=True, name="m"), df, trim=True)
+    with tf.Graph().as_default():
+        rows = tfs.map_rows(tf.reduce_sum(tfs.row(df, "v"), name="s"), df)
+    assert appended.schema.simpleString() == "struct<x:double,v:array<double>,w:array<double>,f:int>"
+    assert trimmed.schema.simpleString() == "struct<m:array<double>>"
+    assert sorted(map(tuple, appended.select("w", "f").collect())) == ([] if empty else [([0.0, 2.0], 3),
+                                                                                         ([2.0, 2.0], 3)])
+    # trim: a row per non-empty partition (one row each); an empty partition adds none (no NaN row)
+    assert sorted(r.m for r in trimmed.collect()) == ([] if empty else [[0.0, 1.0], [1.0, 1.0]])
+    assert sorted(r.s for r in rows.collect()) == ([] if empty else [1.0, 2.0])

@@ -22,7 +22,12 @@ import engine as tf
 import tensorframes as tfs
 from tensorframes.errors import (BarrierSlotsError, CheckpointError, EmptyDataFrameError, LossError,
                                  NullValueError, PlaceholderShapeError, PlaceholderTypeError, ShapeMismatchError)
+from tensorframes.frames import PandasColumns
+from tensorframes.training.allreduce import add_in_order
 from tensorframes.training.faults import PROPERTY
+from tensorframes.training.program import compile_training
+from tensorframes.training.replica import Replica, TrainingSession
+from tensorframes.training.schedule import Schedule
 
 _spec = importlib.util.spec_from_file_location("training_cases", Path(__file__).with_name("training_cases.py"))
 cases = importlib.util.module_from_spec(_spec)
@@ -172,6 +177,7 @@ def test_a_retried_stage_missing_a_task_is_retried_again_within_the_deadline_not
 def test_a_stage_that_goes_silent_ends_in_a_stage_timeout_error(spark, monkeypatch):
     """The driver's own deadline: a stage that has been heard from once, then never again, is given up on."""
     from tensorframes.training import barrier_mode
+    from tensorframes.training.cancel import CancelScope
     from tensorframes.training.channel import ProgressServer
     from tensorframes.training.progress import Progress
 
@@ -183,7 +189,8 @@ def test_a_stage_that_goes_silent_ends_in_a_stage_timeout_error(spark, monkeypat
         server.heard = time.monotonic()  # a task joined
         began = time.monotonic()
         with pytest.raises(tfs.errors.StageTimeoutError, match="not been heard from for 0.5 s"):
-            barrier_mode._collect_reporting(spark, Stuck(), server, Progress(None, None, None, None), "stuck", 0.5)
+            barrier_mode._collect_reporting(spark, Stuck(), server, Progress(None, None, None, None),
+                                       CancelScope(spark), 0.5)
     assert time.monotonic() - began < 3
 
 
@@ -285,6 +292,60 @@ def test_mini_batches_follow_the_seed_in_both_modes(frames):
     np.testing.assert_array_equal(run("barrier", 1), barrier)
     np.testing.assert_array_equal(run("driver", 1), barrier)
     assert not np.array_equal(run("barrier", 2), barrier)
+
+
+def _twin_partitions(spark, rows: int):
+    """x (rows x 10) and y computed exactly from i = id % rows, for ids 0..2*rows-1 in two partitions:
+    both partitions hold the very same rows in the same order (and the numpy arrays of them)."""
+    i = np.arange(rows)
+    x = np.stack([(i * (j + 3) % 17) / 8.0 - 1.0 for j in range(cases.FEATURES)], axis=1)
+    y = (i * 7 % 13) / 4.0
+    cells = F.array(*[(F.col("i") * (j + 3) % 17) / 8.0 - 1.0 for j in range(cases.FEATURES)])
+    df = (spark.range(0, 2 * rows, 1, 2).select((F.col("id") % rows).alias("i"))
+          .select(cells.alias("x"), ((F.col("i") * 7 % 13) / 4.0).alias("y")))
+    return tfs.append_shape(df, "x", [None, cases.FEATURES]), x, y
+
+
+def _dropout_model():
+    model = cases.Model(cases.FEATURES)
+    with model.graph.as_default():
+        model.loss = tf.losses.mean_squared_error(
+            model.y, tf.matmul(tf.nn.dropout(model.x, rate=0.3, seed=5), model.w)[:, 0] + model.b)
+    return model
+
+
+@pytest.mark.slow
+def test_dropout_training_draws_a_stream_per_partition_and_step_in_both_modes_and_on_a_retry(spark, tmp_path):
+    """The documented semantics (Replica.sums): step s in partition p draws the stream (p, s) of the seeds.
+    Both partitions hold the same rows, so a training whose partitions shared one stream would differ."""
+    df, x, y = _twin_partitions(spark, 200)
+    reference = _dropout_model()
+    program = compile_training(reference.loss, PandasColumns(cases.frame(x, y)), tf.train.AdamOptimizer(0.1),
+                               None, None, reference.session)
+
+    def locally(partitions: int) -> dict:
+        """What both modes compute, step by step, on ``partitions`` copies of the rows."""
+        schedule = Schedule((len(x),) * partitions, None, 0)
+        replicas = [Replica(TrainingSession(program), [x, y], p, schedule) for p in range(partitions)]
+        for step in range(4):
+            total = add_in_order([r.sums(step) for r in replicas])
+            for r in replicas:
+                r.session.apply(total)
+        return {k: v.reshape(reference.values()[k].shape) for k, v in replicas[0].session.parameters().items()}
+    expected = locally(2)
+    assert not np.array_equal(expected["w"], locally(1)["w"]), "the twin partitions drew the same masks"
+
+    def run(mode, fault=None):
+        model = _dropout_model()
+        spark.sparkContext.setLocalProperty(PROPERTY, fault)
+        try:
+            trained(model, df, tf.train.AdamOptimizer(0.1), steps=4, mode=mode)
+        finally:
+            spark.sparkContext.setLocalProperty(PROPERTY, None)
+        return model.values()
+    assert_same(run("barrier", f"raise@1:2:{tmp_path / 'failed_once'}"), expected)
+    assert (tmp_path / "failed_once").exists()
+    assert_same(run("driver"), expected)
 
 
 # -- errors ----------------------------------------------------------------------------------

@@ -163,6 +163,37 @@ def test_mini_batch_training_is_the_same_whoever_computes_it():
     assert not np.array_equal(first["w"], other["w"])
 
 
+# -- random ops (dropout) ----------------------------------------------------------------------
+def dropout_program():
+    """A linear model with dropout (seeded) on its inputs, trained by gradient descent."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float64, (None, 3), name="x")
+        y = tf.placeholder(tf.float64, (None,), name="y")
+        w = tf.Variable(np.ones((3, 1)), name="w")
+        loss = tf.reduce_mean(tf.square(tf.matmul(tf.nn.dropout(x, rate=0.5, seed=11), w)[:, 0] - y))
+        session = tf.Session(graph)
+        session.run(tf.global_variables_initializer())
+    return compile_training(loss, PandasColumns(FRAME), OPTIMIZERS["gd"](), None, None, session)
+
+
+def test_dropout_draws_a_mask_per_partition_and_step_and_redraws_it_on_a_retry():
+    program, schedule = dropout_program(), Schedule((60, 60), None, 0)
+    first, second = (Replica(TrainingSession(program), [X, Y], p, schedule) for p in (0, 1))
+    step0 = first.sums(0)
+    assert not np.array_equal(second.sums(0), step0), "two partitions drew the same dropout mask"
+    assert not np.array_equal(first.sums(1), step0), "two steps drew the same dropout mask"
+    np.testing.assert_array_equal(first.sums(0), step0)  # a retried step, after other steps ran
+    np.testing.assert_array_equal(Replica(TrainingSession(program), [X, Y], 0, schedule).sums(0), step0)
+
+
+def test_training_with_dropout_is_the_same_whoever_computes_it():
+    program = dropout_program()
+    first, again = (run_cluster(cluster(program, [25]), 4) for _ in range(2))
+    np.testing.assert_array_equal(first["w"], again["w"])
+    assert not np.array_equal(first["w"], np.ones((3, 1)))
+
+
 # -- loading a partition ---------------------------------------------------------------------
 def test_load_partition_concatenates_batches_and_numbers_rows_across_them():
     program = program_for(OPTIMIZERS["gd"])

@@ -85,6 +85,15 @@ def test_the_ring_gives_the_same_bits_as_the_star(worlds):
             np.testing.assert_array_equal(worlds.results(world)[ring][var], value, err_msg=f"{ring}: {var}")
 
 
+@pytest.mark.parametrize("mode", ["driver", "barrier"])
+def test_a_cancel_under_spark_connect_stops_the_training_at_its_last_completed_step(worlds, mode):
+    """interruptAll between two driver-mode steps, interruptTag of the caller's tag while the barrier stage runs
+    (its tasks may finish a few more steps before they are stopped: the variables hold the last the driver got)."""
+    found = worlds.results("connect")[f"cancel_{mode}"]
+    assert (found["step"] == 2) if mode == "driver" else (2 <= found["step"] < 100_000)
+    assert found["values_of_that_step"].tolist() == [1.0] and found["session_works"].tolist() == [1.0]
+
+
 def test_too_many_partitions_for_a_barrier_stage_fail_fast_under_spark_connect(worlds):
     assert worlds.results("connect")["slots"]["refused"].tolist() == [1.0]
 

@@ -4,6 +4,7 @@ between the tasks, and the progress channel from task 0 to the driver."""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -155,7 +156,7 @@ def test_tasks_meet_through_the_driver_and_task_0_streams_progress_on_the_same_c
         answers = [await_peers(c, r, time.monotonic() + 5, 5.0) for c, r in zip(conns, (1, 0))]
         assert answers[0] == answers[1] and answers[0][1] == [("h", 10), ("h", 11)]
         ProgressClient(conns[1]).send(StepInfo(1, 0.5, 10, 0.1, 100.0))
-        assert [info.step for info, _ in received(server, 1)] == [1]
+        assert [info.step for info, _, _ in received(server, 1)] == [1]
         assert server.heard is not None
         for c in conns:
             c.close()
@@ -178,7 +179,7 @@ def test_steps_and_snapshots_reach_the_driver_in_order():
             client.send(StepInfo(step, 1.0 / step, 100, 0.1 * step, 1000.0), b"state" if step == 2 else None)
         client.close()
         found = received(server, 3)
-    assert [(info.step, snapshot) for info, snapshot in found] == [(1, None), (2, b"state"), (3, None)]
+    assert [(info.step, snapshot) for info, snapshot, _ in found] == [(1, None), (2, b"state"), (3, None)]
     assert found[2][0] == StepInfo(3, 1 / 3, 100, 0.1 * 3, 1000.0)
 
 
@@ -192,3 +193,29 @@ def test_the_driver_ignores_strangers_and_a_task_trains_on_without_the_driver():
     lost = ProgressClient.connect(address, TOKEN)  # the server is closed
     assert not lost.connected
     lost.send(StepInfo(1, 1.0, 1, 0.1, 10.0))  # does nothing, raises nothing
+
+
+def test_the_state_after_a_step_reaches_the_driver_with_it():
+    state = {"w": np.arange(6.0).reshape(2, 3), "step_count": np.int64(4)}
+    with ProgressServer("127.0.0.1", TOKEN) as server:
+        client = ProgressClient.connect(server.address, TOKEN)
+        client.send(StepInfo(1, 0.5, 10, 0.1, 100.0), state=state)
+        client.close()
+        (info, snapshot, found), = received(server, 1)
+    assert info.step == 1 and snapshot is None
+    np.testing.assert_array_equal(found["w"], state["w"])
+    assert found["step_count"] == 4 and found["step_count"].dtype == np.int64
+
+
+def test_closing_the_server_ends_its_threads_while_a_task_is_still_connected():
+    before = set(threading.enumerate())
+    server = ProgressServer("127.0.0.1", TOKEN)
+    client = ProgressClient.connect(server.address, TOKEN)  # a task that never hangs up
+    client.send(StepInfo(1, 0.5, 10, 0.1, 100.0))
+    assert len(received(server, 1)) == 1
+    server.close()
+    deadline = time.monotonic() + 5
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [t.name for t in set(threading.enumerate()) - before] == []
+    client.close()

@@ -123,6 +123,38 @@ def run_scenario(spark, name: str, **options) -> dict[str, list]:
     return {k: np.ravel(v).tolist() for k, v in model.values().items()}
 
 
+def connect_cancels(spark) -> dict[str, dict[str, list]]:
+    """Spark Connect: interruptAll between two driver-mode steps and interruptTag of the caller's tag while the
+    barrier stage runs, each after step 2: the steps done, and whether the values are those of as many steps."""
+    import threading
+    import tensorframes as tfs
+    out = {}
+    x, y = linear_data(400)
+    df = spark_frame(spark, x, y, 2)
+    spark.addTag("the-users-tag")
+    for mode, cancel in (("driver", spark.interruptAll), ("barrier", lambda: spark.interruptTag("the-users-tag"))):
+        model = Model(x.shape[1])
+
+        def callback(info, cancel=cancel):
+            if info.step == 2:
+                thread = threading.Thread(target=cancel)
+                thread.start()
+                thread.join()
+        try:
+            tfs.train(model.loss, df, tf.train.GradientDescentOptimizer(0.1), steps=100_000, mode=mode,
+                      session=model.session, callback=callback, log_every=None)
+            out[f"cancel_{mode}"] = {"step": [-1.0]}
+            continue
+        except tfs.errors.TrainingCancelledError as e:
+            step = e.step
+        expected = reference(x.shape[1], False, lambda: tf.train.GradientDescentOptimizer(0.1), step, x, y)
+        same = all(np.allclose(v, expected[k], rtol=1e-9, atol=1e-12) for k, v in model.values().items())
+        out[f"cancel_{mode}"] = {"step": [float(step)], "values_of_that_step": [float(same)],
+                                 "session_works": [float(spark.range(5).count() == 5)]}
+    spark.removeTag("the-users-tag")
+    return out
+
+
 class _Recorder(__import__("logging").Handler):
     """Keeps the messages logged, to tell which rendezvous ran."""
 
@@ -151,6 +183,8 @@ def main(world: str, scratch: str) -> None:
     out = {name: run_scenario(spark, name) for name in WORLDS[world]}
     out["rendezvous"] = {way: [float(any(way in m for m in logs.messages))]
                          for way in ("through the driver", "BarrierTaskContext.allGather")}
+    if world == "connect":
+        out.update(connect_cancels(spark))
     if world == "connect":  # no partition count before a job here: Spark's own slot check, translated
         from tensorframes.errors import BarrierSlotsError
         try:
