@@ -45,10 +45,6 @@ class GraphDefError(EngineError, ValueError):
     """A serialized graph is malformed or inconsistent; names the node."""
 
 
-class DataLossError(EngineError, IOError):
-    """A record file (TensorBoard event file) is truncated or fails its checksum; names the file and offset."""
-
-
 class ProtobufUnavailableError(EngineError, ImportError):
     """TensorFlow's protobuf messages are needed (TF GraphDefs, TensorBoard) but not installed."""
 
@@ -66,7 +62,13 @@ class NotFoundError(FailedPreconditionError):
 
 
 class DataLossError(InvalidArgumentError):
-    """A file is malformed or does not match its digest (a checkpoint, say)."""
+    """A file is truncated, malformed or does not match its digest (a checkpoint, a TensorBoard event file);
+    names the file (and the offset in a record file)."""
+
+
+class KernelOutputError(InvalidArgumentError):
+    """A kernel returned an output its op's `infer` rule contradicts (dtype or shape): a bug in that op's
+    registration; names the op type and name, the output index, both specs and where the op was registered."""
 
 
 class NotFittedError(EngineError, ValueError, AttributeError):

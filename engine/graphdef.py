@@ -6,6 +6,13 @@ variables, and optionally variable values. Tensors are dtype + shape + raw
 little-endian bytes, so values round-trip bit-exactly. Parsing checks the
 structure and never evaluates code or unpickles.
 
+A written GraphDef carries `"sha256"`: the digest of its contents in a
+canonical form (compact JSON, keys sorted), checked when it is parsed, so a
+flipped byte cannot silently change a weight or a node; whitespace or key
+order may change freely. The field is optional: files written before it
+existed load as they are. (TensorFlow's protobuf GraphDefs, read and written
+by engine.tf_graphdef, are TensorFlow's format and carry none.)
+
 This module is the format only: `engine.exporter` writes a graph as a
 GraphDef (`Graph.as_graph_def`), `engine.importer` validates and builds one
 into a graph (`import_graph_def`) or a new graph and Session (`load`).
@@ -15,6 +22,7 @@ into a graph (`import_graph_def`) or a new graph and Session (`load`).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any, Optional
@@ -26,7 +34,7 @@ from .registry import get_op
 
 FORMAT = "engine.GraphDef"
 VERSION = 1
-_TOP_KEYS = {"format", "version", "nodes", "variables", "variable_values"}
+_TOP_KEYS = {"format", "version", "nodes", "variables", "variable_values", "sha256"}
 _NODE_KEYS = {"name", "op", "inputs", "attrs"}
 _VAR_KEYS = {"name", "initializer", "initial_value", "trainable"}
 _INPUT = re.compile(r"^(\^)?([^:^]+?)(?::(\d+))?$")
@@ -69,8 +77,11 @@ class GraphDef:
                 for n in self.nodes]
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": VERSION, "nodes": self.nodes, "variables": self.variables,
+        """The JSON-able form, with the checksum of its contents."""
+        data = {"format": FORMAT, "version": VERSION, "nodes": self.nodes, "variables": self.variables,
                 "variable_values": {k: attr_kinds.encode_tensor(v) for k, v in self.variable_values.items()}}
+        data["sha256"] = checksum(data)
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
@@ -97,6 +108,8 @@ class GraphDef:
             raise GraphDefError(f"not a GraphDef: format is {data['format']!r}, expected {FORMAT!r}")
         if type(data["version"]) is not int or data["version"] != VERSION:
             raise GraphDefError(f"GraphDef version {data['version']!r} is not supported (this engine reads {VERSION})")
+        if "sha256" in data:  # after format and version, which say how to read the rest
+            _verify(data)
         nodes, variables = data["nodes"], data.get("variables", [])
         if not isinstance(nodes, list) or not isinstance(variables, list):
             raise GraphDefError("malformed GraphDef: nodes and variables must be lists")
@@ -120,6 +133,28 @@ class GraphDef:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GraphDef) and self.to_json() == other.to_json()
+
+
+def checksum(data: dict) -> str:
+    """SHA-256 (hex) of a GraphDef's JSON-able form without its "sha256" entry, in canonical JSON."""
+    body = {k: v for k, v in data.items() if k != "sha256"}
+    text = json.dumps(body, separators=(",", ":"), sort_keys=True, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _verify(data: dict) -> None:
+    """GraphDefError unless the recorded checksum is the contents' one."""
+    recorded = data["sha256"]
+    if not isinstance(recorded, str):
+        raise GraphDefError(f"malformed GraphDef: sha256 must be a string of hex digits, found {recorded!r}")
+    try:
+        found = checksum(data)
+    except (TypeError, ValueError) as e:  # not JSON-able after all (cannot happen with parsed JSON)
+        raise GraphDefError(f"malformed GraphDef: {e}") from None
+    if found != recorded:
+        raise GraphDefError(f"GraphDef checksum mismatch: its contents have SHA-256 {found}, it records "
+                            f"{recorded}: it was changed or corrupted after it was written (a changed byte can "
+                            "change a weight); write it again from the graph")
 
 
 def _reject_constant(name: str) -> None:

@@ -9,23 +9,30 @@ kernel call, one store.
 Two optimizations live in modules of their own: shape-only inputs whose
 value the plan need not compute (engine.shape_inputs) and ufunc steps that
 write into a dead input buffer (engine.buffer_reuse).
+
+Two checks cost nothing on the engine's own ops: an error raised by a
+kernel is reported naming its op (one `try` around the whole loop, resolved
+only when something failed), and the outputs of ops registered outside the
+engine are checked against their infer rules at every run (a user kernel
+is trusted with nothing; built-in kernels are held to their rules by
+engine.testing.check_op).
 """
 from __future__ import annotations
 
 import functools
 import operator
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from .batching import bind_batched, refuse_unbatched_draws
 from .buffer_reuse import reusable_slots, reusing
-from .errors import FetchError, GraphError, InvalidArgumentError
+from .errors import EngineError, FetchError, GraphError, InvalidArgumentError, KernelOutputError
 from .graph import Graph, Operation, Tensor
 from .op_types import PLACEHOLDER
 from .registry import KernelContext, KernelState
 from .shape_inputs import ShapeSources, stand_in
-from .shapes import format_dims
+from .shapes import format_dims, is_compatible
 
 
 class Step(NamedTuple):
@@ -33,6 +40,7 @@ class Step(NamedTuple):
     inputs: tuple  # slot indices
     outputs: tuple  # slot indices, consecutive; one for single-output ops
     free: tuple  # slots whose last use is this step
+    op: Optional[Operation] = None  # the op it runs; None for a shape-only stand-in
 
 
 def _getter(slots: tuple) -> Callable:
@@ -61,14 +69,41 @@ class Plan:
     def __call__(self, feed_values: Sequence[np.ndarray]) -> list:
         slots: list = [None] * self.num_slots
         slots[:self.num_feeds] = feed_values
-        for kernel, args, out, outs, free in self._loop:
-            if out is not None:
-                slots[out] = kernel(*args(slots))
-            else:
-                slots[outs] = kernel(*args(slots))
-            for slot in free:
-                slots[slot] = None
+        try:
+            for kernel, args, out, outs, free in self._loop:
+                if out is not None:
+                    slots[out] = kernel(*args(slots))
+                else:
+                    slots[outs] = kernel(*args(slots))
+                for slot in free:
+                    slots[slot] = None
+        except Exception as e:  # `args` is the failed step's own argument getter: it tells the step
+            reported = self._failed(args, slots, e)
+            if reported is e:
+                raise
+            raise reported from e
         return [None if i is None else slots[i] for i in self.fetch_slots]
+
+    def _failed(self, args: Callable, slots: list, error: Exception) -> Exception:
+        """`error`, raised by a step's kernel, as it reaches the user: naming the op that raised it.
+
+        An engine error keeps its class and gets the op's type and name in
+        front unless it names the op already; any other exception (numpy's,
+        a user kernel's) becomes an InvalidArgumentError naming the op and
+        its inputs, as TF 1.x reports a failing node. A warning turned into
+        an error by a filter, and MemoryError, pass unchanged.
+        """
+        index = next(i for i, entry in enumerate(self._loop) if entry[1] is args)
+        op = self.steps[index].op
+        if op is None or isinstance(error, (Warning, MemoryError)):
+            return error
+        where = f"{op.type} '{op.name}'"
+        if isinstance(error, EngineError):
+            if f"'{op.name}'" not in str(error) and error.args and isinstance(error.args[0], str):
+                error.args = (f"{where}: {error.args[0]}",) + error.args[1:]
+            return error
+        inputs = ", ".join(_describe(value) for value in args(slots))
+        return InvalidArgumentError(f"{where}: {type(error).__name__}: {error} (inputs: {inputs or 'none'})")
 
 
 def _needed_ops(targets: Sequence[Operation], fed: set,
@@ -156,7 +191,10 @@ def compile_plan(graph: Graph, fetches: Sequence[Tensor | Operation], feeds: Seq
                 refuse_unbatched_draws(op)
             dead = [ins.index(s) for s in free if s in reusable]
             kernel = reusing(op.op_def.kernel, dead[0]) if dead else _bind_kernel(op, variables, state)
-        steps.append(Step(kernel, ins, outs, free + tuple(s for s in outs if s not in last_use and s not in keep)))
+        if not op.op_def.builtin and op.outputs:
+            kernel = _check_specs(op, kernel, flags.index(True) if any(flags) else None)
+        steps.append(Step(kernel, ins, outs, free + tuple(s for s in outs if s not in last_use and s not in keep),
+                          op))
     return Plan(steps, len(slot_of) + len(scratch), len(feeds), fetch_slots)
 
 
@@ -208,3 +246,43 @@ def _check_outputs(op: Operation, kernel: Callable) -> Callable:
                                        f"returned {type(result).__name__}")
         return result
     return run
+
+
+def _check_specs(op: Operation, kernel: Callable, batch_source: Optional[int]) -> Callable:
+    """The kernel, refusing an output whose dtype or shape its op's infer rule contradicts.
+
+    Unknown dims (and an unknown rank) of the inferred shape match anything.
+    Under a batching rule (`batch_source`: the position of a batched input)
+    every output carries that input's leading batch dimension first.
+    """
+    specs = [(t.dtype, t._dims) for t in op.outputs]
+    single = len(specs) == 1
+
+    def run(*args):
+        result = kernel(*args)
+        batch = None if batch_source is None else (np.shape(args[batch_source])[0],)
+        for index, value in enumerate((result,) if single else result):
+            _check_spec(op, index, value, specs[index], batch)
+        return result
+    return run
+
+
+def _check_spec(op: Operation, index: int, value, spec: tuple, batch: Optional[tuple]) -> None:
+    dtype, dims = spec
+    if dims is not None and batch is not None:
+        dims = batch + dims
+    found = getattr(value, "dtype", None)
+    shape = getattr(value, "shape", None)
+    if found is not None and found == dtype.np and is_compatible(dims, shape):
+        return
+    got = f"{found} {format_dims(shape)}" if found is not None else f"a {type(value).__name__}, not a numpy array"
+    rows = " (a batch of rows)" if batch is not None else ""
+    raise KernelOutputError(f"{op.type} '{op.name}': the kernel's output {index} is {got}, but the op's infer rule "
+                            f"says {dtype.name} {format_dims(dims)}{rows}; fix the kernel or the infer rule "
+                            f"(registered at {op.op_def.defined_at})")
+
+
+def _describe(value) -> str:
+    """An input as 'dtype shape' for an error message."""
+    shape = getattr(value, "shape", None)
+    return f"{value.dtype} {format_dims(shape)}" if shape is not None else type(value).__name__

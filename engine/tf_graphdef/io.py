@@ -50,13 +50,19 @@ def parse_text(text: str | bytes) -> GraphDef:
 
 
 def read(path: str | os.PathLike) -> GraphDef:
-    """The GraphDef in file `path`: binary `.pb`, text `.pbtxt`, or the engine's own JSON."""
+    """The GraphDef in file `path`: binary `.pb`, text `.pbtxt`, or the engine's own JSON.
+
+    A malformed or corrupted file (a checksum mismatch) raises GraphDefError naming it.
+    """
     data = Path(path).read_bytes()
-    if data.lstrip()[:1] == b"{":
-        return GraphDef.from_json(data)
-    if Path(path).suffix in (".pbtxt", ".txt"):
-        return parse_text(data)
-    return parse(data)
+    try:
+        if data.lstrip()[:1] == b"{":
+            return GraphDef.from_json(data)
+        if Path(path).suffix in (".pbtxt", ".txt"):
+            return parse_text(data)
+        return parse(data)
+    except GraphDefError as e:
+        raise GraphDefError(f"{path}: {e}") from None
 
 
 def write_graph(graph_or_graph_def: Any, logdir: str | os.PathLike, name: str, as_text: bool = True,

@@ -36,7 +36,8 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from .. import atomic, dtypes
-from ..errors import DataLossError, FailedPreconditionError, GraphError, InvalidArgumentError, NotFoundError
+from ..errors import (DataLossError, FailedPreconditionError, GraphDefError, GraphError, InvalidArgumentError,
+                      NotFoundError)
 from ..graph import Tensor, get_default_graph
 from ..variables import Variable, global_variables
 
@@ -259,7 +260,10 @@ def import_meta_graph(meta_graph_or_file: str, clear_devices: bool = False, impo
         text = f.read()
     graph = get_default_graph()
     before = set(global_variables(graph))
-    import_graph_def(text, name=import_scope or "")
+    try:
+        import_graph_def(text, name=import_scope or "")
+    except GraphDefError as e:
+        raise GraphDefError(f"{meta_graph_or_file}: {e}") from None
     prefix = f"{import_scope}/" if import_scope else ""
     new = {v.op.name[len(prefix):]: v for v in global_variables(graph) if v not in before}
     return Saver(new) if new else None

@@ -1,6 +1,6 @@
 """The bad-input matrix, engine side: each wrong thing a user does gives our class and a message naming it.
 
-One table per area: feeds, graph building (ops), optimizers, GraphDef files and
+One table per area: feeds, graph building and running (ops), optimizers, GraphDef files and
 saved-model files. Each case is (id, action, exception class, words the message must hold).
 """
 from __future__ import annotations
@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine import graphdef, saved_model
+from engine import extend, graphdef, saved_model
 from engine.errors import (DTypeError, FailedPreconditionError, FeedError, FetchError, GraphDefError, GraphError,
-                           InvalidArgumentError, SavedModelError, ShapeError)
+                           InvalidArgumentError, KernelOutputError, SavedModelError, ShapeError)
+from engine.registry import unregister_op
 
 
 def _graph():
@@ -34,6 +35,15 @@ def _run(build, feed=None):
     with tf.Graph().as_default() as g:
         fetch = build()
     return tf.Session(g).run(fetch, feed)
+
+
+def _user_op(kernel, infer):
+    """Run an op of one's own ('mine', of type BadInputsUserOp) on a float64 (2,) constant."""
+    tf.register_op("BadInputsUserOp", kernel=kernel, infer=infer, num_inputs=1)
+    try:
+        return _run(lambda: extend.make("BadInputsUserOp", [tf.constant(np.ones(2))], "mine"))
+    finally:
+        unregister_op("BadInputsUserOp")
 
 
 FEEDS = [
@@ -66,12 +76,22 @@ OPS = [
     ("negative dimension", lambda: tf.placeholder(tf.float64, [-3]), ShapeError, "invalid dimension -3"),
     ("run-time reshape", lambda: _run(lambda: tf.reshape(tf.placeholder(tf.float64, [None], name="p"), [-1, 2]),
                                       {"p:0": np.ones(3)}),
-     InvalidArgumentError, "cannot reshape"),
+     InvalidArgumentError, "Reshape 'Reshape': cannot reshape"),
     ("integer division by zero", lambda: _run(lambda: tf.floordiv(tf.constant(np.ones(2, np.int32)),
                                                                   tf.constant(np.zeros(2, np.int32)))),
-     InvalidArgumentError, "division by zero"),
+     InvalidArgumentError, "FloorDiv 'FloorDiv': integer division by zero"),
     ("gather out of range", lambda: _run(lambda: tf.gather(tf.constant(np.ones(3)), tf.constant([5]))),
-     InvalidArgumentError, "index 5 is not in [0, 3)"),
+     InvalidArgumentError, "GatherV2 'GatherV2': gather index 5 is not in [0, 3)"),
+    ("run-time broadcast", lambda: _run(lambda: tf.add(tf.placeholder(tf.float64, [None], name="p"), np.ones(3)),
+                                        {"p:0": np.ones(2)}),
+     InvalidArgumentError, "Add 'Add': ValueError: operands could not be broadcast"),
+    ("user kernel raising", lambda: _user_op(lambda x: x[5], lambda inputs: inputs[0]), InvalidArgumentError,
+     "BadInputsUserOp 'mine': IndexError: index 5 is out of bounds"),
+    ("user kernel dtype against infer", lambda: _user_op(lambda x: x.astype(np.int32), lambda inputs: inputs[0]),
+     KernelOutputError, "BadInputsUserOp 'mine': the kernel's output 0 is int32 (2,), but the op's infer rule says "
+                        "float64 (2,)"),
+    ("user kernel shape against infer", lambda: _user_op(lambda x: x[:1], lambda inputs: inputs[0]),
+     KernelOutputError, "the kernel's output 0 is float64 (1,), but the op's infer rule says float64 (2,)"),
     ("uninitialized variable", lambda: _run(lambda: tf.Variable(np.ones(2), name="v")), FailedPreconditionError,
      "uninitialized value v"),
 ]
@@ -101,6 +121,15 @@ def graph_text() -> str:
 
 
 def _mutated(text: str, change) -> str:
+    """The GraphDef edited by hand, without its checksum (as files written before it existed)."""
+    data = json.loads(text)
+    data.pop("sha256")
+    change(data)
+    return json.dumps(data)
+
+
+def _tampered(text: str, change) -> str:
+    """The GraphDef edited, its checksum kept."""
     data = json.loads(text)
     change(data)
     return json.dumps(data)
@@ -120,6 +149,11 @@ GRAPH_DEFS = [
     ("an input naming no node", lambda t: _mutated(t, lambda d: d["nodes"][1].__setitem__("inputs", ["ghost:0"])),
      "ghost"),
     ("a node without a name", lambda t: _mutated(t, lambda d: d["nodes"][0].pop("name")), "name"),
+    ("a changed attr under its checksum",
+     lambda t: _tampered(t, lambda d: d["nodes"][1]["attrs"].__setitem__("axis", [0])), "checksum mismatch"),
+    ("a renamed node under its checksum", lambda t: _tampered(t, lambda d: d["nodes"][0].__setitem__("name", "z")),
+     "checksum mismatch"),
+    ("a checksum that is not a string", lambda t: _tampered(t, _set("sha256", 7)), "sha256 must be a string"),
 ]
 
 

@@ -1,17 +1,19 @@
 """Fuzzing GraphDef and saved-model loading with mutated valid files: only our own errors, never another.
 
 A mutation is a byte replaced, deleted or inserted at a drawn position of
-the JSON text. A raw GraphDef has no checksum, so a mutation that keeps it
-valid may load (a changed weight); a saved model records the SHA-256 of its
-GraphDef, so there any change to the graph is refused.
+the JSON text. A GraphDef records the SHA-256 of its contents and a saved
+model that of its GraphDef file, so a mutation either raises one of our
+errors or leaves the very same graph (a space between tokens, say): never a
+silently changed weight or node.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import engine as tf
@@ -35,6 +37,9 @@ def _model():
 
 SESSION, X, Y = _model()
 TEXT = SESSION.graph.as_graph_def(SESSION.export_variables()).to_json()
+_WEIGHT = TEXT.index('"data":"', TEXT.index('"variable_values"')) + len('"data":"') + 2  # a byte of w's value
+WEIGHT_FLIP = ("replace", (_WEIGHT + 0.5) / len(TEXT), chr(ord(TEXT[_WEIGHT]) ^ 1))
+SPACE = ("insert", (TEXT.index(',"nodes"') + 1.5) / len(TEXT), " ")
 mutations = st.tuples(st.sampled_from(["replace", "delete", "insert"]), st.floats(0, 1, exclude_max=True),
                       st.characters(codec="utf-8"))
 
@@ -48,11 +53,19 @@ def _mutate(text: str, mutation) -> str:
 
 @FUZZ
 @given(mutation=mutations)
-def test_a_mutated_graph_def_loads_or_raises_an_engine_error(mutation):
+@example(mutation=WEIGHT_FLIP)  # a valid GraphDef with another weight: only the checksum tells
+@example(mutation=SPACE)  # the same graph
+def test_a_mutated_graph_def_is_refused_or_loads_the_same_graph(mutation):
     try:
-        importer.load(graphdef.GraphDef.from_json(_mutate(TEXT, mutation)))
+        graph, session = importer.load(graphdef.GraphDef.from_json(_mutate(TEXT, mutation)))
     except EngineError:
-        pass
+        return
+    assert graph.as_graph_def(session.export_variables()).to_json() == TEXT
+    np.testing.assert_array_equal(session.run("y:0", {"x:0": np.ones((1, 2))}), [[3.5]])
+
+
+def test_the_fuzzed_graph_def_carries_its_checksum():
+    assert json.loads(TEXT)["sha256"] == graphdef.checksum(json.loads(TEXT))
 
 
 @FUZZ

@@ -6,13 +6,14 @@ import base64
 import builtins
 import copy
 import json
+import os
 import pickle
 
 import numpy as np
 import pytest
 
 import engine as tf
-from engine import graphdef, importer
+from engine import graphdef, importer, tf_graphdef
 from engine.registry import unregister_op
 
 X = np.array([[1.0, 2.0], [3.0, 4.0]])
@@ -48,9 +49,12 @@ def model():
 
 @pytest.fixture
 def wire(model) -> dict:
-    """The model's GraphDef, with variable values, as parsed JSON."""
+    """The model's GraphDef, with variable values, as parsed JSON without its checksum: the tests that
+    edit it are about the contents of a hand-written or older file (the checksum tests are below)."""
     graph, sess = model
-    return json.loads(graph.as_graph_def(sess.export_variables()).to_json())
+    data = json.loads(graph.as_graph_def(sess.export_variables()).to_json())
+    del data["sha256"]
+    return data
 
 
 # -- round trips ------------------------------------------------------------------------------
@@ -396,3 +400,53 @@ def test_numpy_ints_in_attrs_serialize_as_json_ints(tagged):
                         dict(ATTR_VALUES, count=np.int64(4), axes=(np.int32(1), np.int64(-1))), name="t")
     loaded, _ = importer.load(graph.as_graph_def().to_json())
     assert loaded.get_operation_by_name("t").attrs == dict(ATTR_VALUES, count=4, axes=(1, -1))
+
+
+# -- checksum ---------------------------------------------------------------------------------
+OLD_FILE = os.path.join(os.path.dirname(__file__), "data", "graphdef", "no_checksum.json")
+
+
+def _written(model) -> str:
+    graph, sess = model
+    return graph.as_graph_def(sess.export_variables()).to_json()
+
+
+def test_a_written_graph_def_records_the_sha256_of_its_contents(model):
+    data = json.loads(_written(model))
+    assert data["sha256"] == graphdef.checksum(data) and len(data["sha256"]) == 64
+
+
+def test_a_graph_def_file_written_before_the_checksum_still_loads():
+    with open(OLD_FILE, encoding="utf-8") as f:
+        assert "sha256" not in json.load(f)
+    graph, sess = importer.load(tf_graphdef.read(OLD_FILE))
+    np.testing.assert_array_equal(sess.run("y:0", {"x:0": np.ones((1, 2))}), [[3.5]])
+
+
+def test_a_changed_weight_fails_the_checksum(model):
+    data = json.loads(_written(model))
+    record = data["variable_values"]["w"]
+    record["data"] = base64.b64encode(np.array([[0.25], [5.0]]).tobytes()).decode()
+    with pytest.raises(tf.GraphDefError, match="checksum mismatch: its contents have SHA-256 [0-9a-f]{64}"):
+        graphdef.GraphDef.from_json(json.dumps(data))
+
+
+def test_reformatting_a_graph_def_keeps_its_checksum(model):
+    data = json.loads(_written(model))
+    reordered = dict(reversed(list(data.items())))
+    graph, sess = importer.load(json.dumps(reordered, indent=2))
+    np.testing.assert_allclose(sess.run("out/y:0", {"x:0": X}), expected_y(X))
+
+
+def test_a_corrupted_graph_def_file_is_named(tmp_path, model):
+    path = tmp_path / "graph.json"
+    path.write_text(_written(model).replace('"after"', '"afteR"'), encoding="utf-8")
+    with pytest.raises(tf.GraphDefError, match=f"^{path}: GraphDef checksum mismatch"):
+        tf_graphdef.read(path)
+
+
+def test_a_corrupted_meta_graph_file_is_named(tmp_path, model):
+    path = tmp_path / "model.meta"
+    path.write_text(model[0].as_graph_def().to_json().replace('"after"', '"afteR"'), encoding="utf-8")
+    with tf.Graph().as_default(), pytest.raises(tf.GraphDefError, match=f"^{path}: GraphDef checksum mismatch"):
+        tf.train.import_meta_graph(str(path))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import engine as tf
-from engine import saved_model
+from engine import graphdef, saved_model
 from engine.errors import FeedError, GraphError, SavedModelError
 from engine.session import Session
 
@@ -43,11 +43,14 @@ def saved(tmp_path, model):
 
 
 def _edit(path: str, name: str, change, digest: bool) -> None:
-    """Rewrite document `name` through `change(json)`; with `digest`, record the new SHA-256 too."""
+    """Rewrite document `name` through `change(json)`; with `digest`, record the new SHA-256s too (the
+    manifest's, and the GraphDef's own checksum), as a deliberate edit would."""
     file = os.path.join(path, name)
     with open(file) as f:
         data = json.load(f)
     change(data)
+    if digest and "sha256" in data:
+        data["sha256"] = graphdef.checksum(data)
     text = json.dumps(data, separators=(",", ":"))
     with open(file, "w") as f:
         f.write(text)

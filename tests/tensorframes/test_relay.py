@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
@@ -65,10 +66,22 @@ def test_a_null_found_on_an_executor_is_a_null_value_error_naming_column_row_and
 
 def test_an_engine_error_on_an_executor_keeps_its_class_and_is_a_tensorframes_error(spark):
     df = spark.range(3, numPartitions=1).select(F.col("id").cast("double").alias("x"))
-    with tf.Graph().as_default(), pytest.raises(InvalidArgumentError, match=r"cannot reshape .*\(in partition 0\)") \
+    with tf.Graph().as_default(), pytest.raises(InvalidArgumentError,
+                                                match=r"^Reshape 'z': cannot reshape .*\(in partition 0\)$") \
             as caught, tfs.relay_errors():
         tfs.map_blocks(tf.reshape(tfs.block(df, "x"), [-1, 2], name="z"), df, trim=True, backend="arrow").collect()
     assert isinstance(caught.value, TensorFramesError)
+
+
+def test_a_numpy_error_in_a_kernel_on_an_executor_is_relayed_as_an_invalid_argument_error_naming_the_op(spark):
+    df = spark.range(2, numPartitions=1).select(F.col("id").cast("double").alias("x"))
+    with tf.Graph().as_default(), pytest.raises(
+            InvalidArgumentError, match=r"^Add 'z': ValueError: operands could not be broadcast together with shapes "
+                                        r"\(2,\) \(3,\) .*\(inputs: float64 \(2,\), float64 \(3,\)\) \(in partition 0\)$") \
+            as caught, tfs.relay_errors():
+        tfs.map_blocks(tf.add(tfs.block(df, "x"), np.ones(3), name="z"), df, trim=True, backend="arrow").collect()
+    assert isinstance(caught.value, TensorFramesError)
+    assert spark.range(3).count() == 3
 
 
 def test_without_the_context_manager_a_lazy_frame_raises_sparks_exception_holding_the_record(nulls):
