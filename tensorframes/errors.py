@@ -99,6 +99,13 @@ class LossError(TrainingError, ValueError):
     """The loss can't be trained: not a float scalar, or it doesn't depend on a variable to train."""
 
 
+class NonFiniteValueError(ColumnError, TrainingError, ValueError):
+    """A NaN or inf fed by a column made a training step's loss or gradient not finite.
+
+    ``column`` and ``row`` (in its partition) say where the first such value is.
+    """
+
+
 class EmptyDataFrameError(TrainingError, ValueError):
     """Training over a DataFrame without rows: there is no gradient to average."""
 

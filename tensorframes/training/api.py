@@ -88,12 +88,15 @@ def train(loss: Any, df: DataFrame, optimizer: Optimizer, feed_dict: Mapping | N
     comes first, each over all rows, or over a global mini-batch of about
     ``batch_size`` rows drawn per epoch by a shuffle seeded with ``seed``.
     A step whose loss or gradient is not finite raises a TrainingError naming
-    the step before it is applied (``check_finite=False`` trains on
-    regardless). With ``tol``, stops early once the loss (with mini-batches: an epoch's
-    mean loss) improved by less than ``tol`` relatively ``patience`` times
-    in a row. ``mode="barrier"`` runs one Spark stage that holds the data in
-    numpy and allreduces over sockets (needs a free task slot per
-    partition); ``mode="driver"`` runs one job per step and works anywhere,
+    the step before it is applied: a NonFiniteValueError naming the column,
+    partition and row of the first NaN or inf the step was fed, or, when it
+    was fed none, one saying the model overflowed (a too large learning
+    rate); ``check_finite=False`` trains on regardless. With ``tol``, stops
+    early once the loss (with mini-batches: an epoch's mean loss) improved
+    by less than ``tol`` relatively ``patience`` times in a row.
+    ``mode="barrier"`` runs one Spark stage that holds the data in numpy and
+    allreduces over sockets (needs a free task slot per partition);
+    ``mode="driver"`` runs one job per step and works anywhere,
     Spark Connect included. Logs every ``log_every`` steps (logger
     ``tensorframes.training``), calls ``callback(StepInfo)`` after every
     step, and with ``checkpoint_dir`` writes a checkpoint every

@@ -15,8 +15,9 @@ gives up on a failed barrier result stage. A re-run starts every task from
 the same shipped state, so it takes the very same steps: nothing is
 counted twice and no step is half applied. Errors in the data or the graph
 travel as results instead (:mod:`~tensorframes.training.results`): every
-task learns of them in the next allreduce and stops, with no retry. A lost
-peer never does: a task that can't finish its allreduce fails, so that no
+task learns of them in the next allreduce and stops, with no retry; so
+does a step whose total is not finite, reported by the task whose own
+sums are not. A lost peer never does: a task that can't finish its allreduce fails, so that no
 task of a broken attempt ever reports success (Spark would keep its output
 and relaunch only the others, which then wait for a peer that never comes).
 Every wait has a deadline (:class:`~tensorframes.training.options.Deadlines`).
@@ -46,7 +47,7 @@ from tensorframes.training.cancel import CancelScope
 from tensorframes.training.channel import LIVE_STATE_BYTES, ProgressClient, ProgressServer
 from tensorframes.training.barrier_input import barrier_ready
 from tensorframes.training.options import BarrierOptions
-from tensorframes.training.loop import Outcome, StopRule, run_steps
+from tensorframes.training.loop import Outcome, StopRule, explain_non_finite, run_steps
 from tensorframes.training.program import TrainingProgram
 from tensorframes.training.progress import Progress, StepInfo
 from tensorframes.training.replica import Replica, TrainingSession, load_or_spill, partition_rows
@@ -311,6 +312,7 @@ def _steps(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np
     session = TrainingSession(job.program)
     session.load(start.state)
     replica = Replica(session, columns, comm.rank, schedule)
+    own = {}  # this task's sums of the current step
 
     def evaluate(step: int) -> np.ndarray:
         faults.maybe_fail(step)
@@ -322,13 +324,22 @@ def _steps(job: BarrierJob, comm: Mesh, client: ProgressClient, columns: list[np
         total = comm.allreduce(local, faults.midway(step))
         if total[-1]:
             raise _Stopped(error)
+        own["sums"] = local[:-1]
         return total[:-1]
+
+    def blame(step: int, total: np.ndarray) -> None:
+        """A step's total is not finite, on every task alike: the lowest rank whose own sums are not
+        finite (else rank 0) says why, the others stop with it; one more allreduce, on this path only."""
+        bad = comm.allreduce(_placed([float(not np.isfinite(own["sums"]).all())], comm.rank, comm.size))
+        culprit = int(np.argmax(bad))
+        sums = own["sums"] if bad[culprit] else total
+        raise _Stopped(explain_non_finite(replica, step, sums) if comm.rank == culprit else None)
 
     rule = StopRule(job.spec.max_steps(schedule), schedule, job.spec.tol, job.spec.patience, start.losses,
                     job.spec.check_finite)
     live = sum(v.nbytes for v in session.state().values()) <= LIVE_STATE_BYTES
     report = partial(_report, client, job.checkpoint_every, session if live else None)
-    return run_steps(session, start, rule, evaluate, report), session
+    return run_steps(session, start, rule, evaluate, report, blame), session
 
 
 def _report(client: ProgressClient, every: int | None, live: TrainingSession | None, info: StepInfo,

@@ -12,7 +12,8 @@ runs under Spark Connect too.
 Retries can't change the result: a step's job is a pure function of the
 values it ships, a retried task recomputes the same sums, the driver keeps
 exactly one result per partition and updates only once it has all of them
-(a failed job leaves the driver's state as it was).
+(a failed job leaves the driver's state as it was). A task whose sums are
+not finite relays why instead (:func:`~tensorframes.training.loop.explain_non_finite`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tensorframes.spark_columns import fed_columns
 from tensorframes.training.allreduce import add_in_order
 from tensorframes.training.cancel import CancelScope
 from tensorframes.training.faults import maybe_fail
-from tensorframes.training.loop import Outcome, StopRule, run_steps
+from tensorframes.training.loop import Outcome, StopRule, explain_non_finite, run_steps
 from tensorframes.training.options import BarrierOptions
 from tensorframes.training.program import TrainingProgram
 from tensorframes.training.progress import Progress, StepInfo
@@ -65,7 +66,7 @@ def train_driver(program: TrainingProgram, df: DataFrame, spec: TrainingSpec, st
 
         def evaluate(step: int) -> np.ndarray:
             scope.check()
-            task = partial(_step_task, program, session.parameters(), schedule, step)
+            task = partial(_step_task, program, session.parameters(), schedule, step, spec.check_finite)
             sums = _collect(data.mapInArrow(task, SCHEMA), len(counts), f"step {step + 1}")
             return add_in_order([np.frombuffer(sums[p]) for p in range(len(counts))])
 
@@ -105,8 +106,10 @@ def _count_task(program: TrainingProgram, batches: Iterator[pa.RecordBatch]) -> 
     yield result_batch(partition, np.int64(rows).tobytes())
 
 
-def _step_task(program: TrainingProgram, parameters: dict, schedule: Schedule, step: int,
+def _step_task(program: TrainingProgram, parameters: dict, schedule: Schedule, step: int, check_finite: bool,
                batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The sums of this partition's rows of step ``step`` (from 0), or the error that stops the training:
+    with ``check_finite``, sums that are not finite are relayed as what made them so."""
     partition = TaskContext.get().partitionId()
     maybe_fail(step)
     try:
@@ -114,6 +117,8 @@ def _step_task(program: TrainingProgram, parameters: dict, schedule: Schedule, s
         session.load(parameters)
         replica = Replica(session, load_partition(batches, program.feeds), partition, schedule)
         sums = replica.sums(step)
+        if check_finite and not np.isfinite(sums).all():
+            raise explain_non_finite(replica, step + 1, sums)
     except RELAYED as e:
         yield result_batch(partition, error=e)
         return

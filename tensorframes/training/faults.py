@@ -61,8 +61,11 @@ def _planned() -> tuple[str, int, Path] | None:
     return how, int(at_step), Path(marker)
 
 
-def _first(marker: Path) -> bool:
-    """True the first time only (creates the marker)."""
+def once(marker: Path) -> bool:
+    """True the first time only: creates ``marker``, atomically, so that a retried task goes through.
+
+    The tests' worker-killing op (tests/tensorframes/worker_faults.py) counts on it too.
+    """
     try:
         marker.open("x").close()
     except FileExistsError:
@@ -74,7 +77,7 @@ def maybe_fail(step: int) -> None:
     """Raise :class:`InjectedFailure` (or kill this worker, or hold) if this task and ``step`` are the planned
     ones, once."""
     planned = _planned()
-    if planned is None or planned[0] == "allreduce" or step != planned[1] or not _first(planned[2]):
+    if planned is None or planned[0] == "allreduce" or step != planned[1] or not once(planned[2]):
         return
     if planned[0] == "hold":
         released, until = released_marker(planned[2]), time.monotonic() + _HOLD_SECONDS
@@ -99,7 +102,7 @@ def midway(step: int) -> Callable[[], None] | None:
         return None
 
     def fail() -> None:
-        if _first(planned[2]):
+        if once(planned[2]):
             raise InjectedFailure(f"injected failure in the middle of the allreduce of step {step} ({PROPERTY})")
     return fail
 
@@ -109,5 +112,5 @@ def maybe_vanish() -> None:
     planned = _planned()
     if planned is None or planned[0] != "vanish" or not planned[2].exists():
         return
-    if _first(planned[2].with_name(planned[2].name + ".vanished")):
+    if once(planned[2].with_name(planned[2].name + ".vanished")):
         time.sleep(_VANISH_SECONDS)

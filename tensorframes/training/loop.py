@@ -16,7 +16,11 @@ and every further step would repeat it.
 
 A step whose loss or gradient sums are not finite (NaN or inf) stops the
 training before it is applied, with a TrainingError naming the step
-(``check_finite=False`` trains on).
+(``check_finite=False`` trains on). Only then does a replica whose own sums
+are not finite look at its rows of the step again, for the first NaN or inf
+fed (:func:`explain_non_finite`: a :class:`NonFiniteValueError` naming the
+column and row; the relay adds the partition), or says that none was fed
+and the model overflowed, which points at the learning rate.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from engine.train import EarlyStopping
-from tensorframes.errors import TrainingError
+from tensorframes.errors import NonFiniteValueError, TrainingError
 from tensorframes.training.progress import StepInfo
-from tensorframes.training.replica import TrainingSession
+from tensorframes.training.replica import Replica, TrainingSession
 from tensorframes.training.schedule import Schedule
 from tensorframes.training.snapshot import Snapshot
 
@@ -82,16 +86,18 @@ class Outcome:
 
 def run_steps(session: TrainingSession, start: Snapshot, rule: StopRule,
               evaluate: Callable[[int], np.ndarray],
-              report: Callable[[StepInfo, Callable[[], Snapshot]], None]) -> Outcome:
+              report: Callable[[StepInfo, Callable[[], Snapshot]], None],
+              blame: Callable[[int, np.ndarray], None] | None = None) -> Outcome:
     """Step from ``start`` until ``rule`` says stop; ``evaluate(step)`` gives the global sums of a step
-    (from 0), ``report`` gets each finished step and a way to snapshot the state after it."""
+    (from 0), ``report`` gets each finished step and a way to snapshot the state after it, ``blame``
+    is :func:`refuse_non_finite`'s."""
     step, losses = start.step, [float(x) for x in start.losses]
     began, rows = time.perf_counter(), 0
     reason = STEPS if step >= rule.max_steps else None
     while reason is None:
         total = evaluate(step)
         if rule.check_finite:
-            refuse_non_finite(step + 1, total)
+            refuse_non_finite(step + 1, total, blame)
         loss, changed = session.apply(total)
         step, rows = step + 1, rows + int(total[0])
         losses.append(loss)
@@ -102,11 +108,51 @@ def run_steps(session: TrainingSession, start: Snapshot, rule: StopRule,
     return Outcome(start.step, step, losses, reason, rows, time.perf_counter() - began)
 
 
-def refuse_non_finite(step: int, total: np.ndarray) -> None:
-    """TrainingError if the sums of step ``step`` (rows, loss, gradients) hold a NaN or an inf."""
+def refuse_non_finite(step: int, total: np.ndarray, blame: Callable[[int, np.ndarray], None] | None = None) -> None:
+    """TrainingError if the sums of step ``step`` (from 1: rows, loss, gradients) hold a NaN or an inf.
+
+    ``blame(step, total)`` is called first, on that failure path only, to raise a more specific error.
+    """
     if np.isfinite(total).all():
         return
-    what = "the loss" if not np.isfinite(total[1]) else "a gradient"
-    raise TrainingError(f"step {step}: {what} is not finite (NaN or inf), so the update is not applied; look "
-                        "for a NaN or inf in the fed columns (drop or fill them) or a too large learning rate "
-                        "(check_finite=False trains on regardless)")
+    if blame is not None:
+        blame(step, total)
+    raise _overflowed(step, total)
+
+
+def explain_non_finite(replica: Replica, step: int, sums: np.ndarray) -> TrainingError:
+    """Why ``sums``, the sums of ``replica``'s rows for step ``step`` (from 1), are not finite.
+
+    A :class:`NonFiniteValueError` naming the column and the row of the first
+    NaN or inf those rows feed, or, if they feed none, a TrainingError saying
+    the model overflowed.
+    """
+    found = replica.first_non_finite(step - 1)
+    if found is None:
+        return _overflowed(step, sums)
+    column, row, value = found
+    kind = "NaN" if np.isnan(value) else f"{value:g}"
+    batch = replica.schedule.rows(step - 1, replica.partition)
+    where = "" if isinstance(batch, slice) else \
+        f" (the mini-batch of step {step} reads {_listed(np.sort(batch))} of this partition)"
+    return NonFiniteValueError(f"step {step}: column {column!r} holds {kind} in row {row}{where}, so "
+                               f"{_what(sums)} is not finite and the update is not applied; drop or fill the "
+                               "rows holding NaN or inf (check_finite=False trains on regardless)", column, row)
+
+
+def _overflowed(step: int, sums: np.ndarray) -> TrainingError:
+    return TrainingError(f"step {step}: {_what(sums)} is not finite (NaN or inf) though no value fed to the step "
+                         "is: the model overflowed, most likely because the learning rate is too large; the "
+                         "update is not applied (check_finite=False trains on regardless)")
+
+
+def _listed(rows: np.ndarray, most: int = 8) -> str:
+    """``row 3``, ``rows 1, 4``, or the first ``most`` and how many there are."""
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    shown = ", ".join(str(r) for r in rows[:most])
+    return f"rows {shown}" if len(rows) <= most else f"rows {shown}, ... ({len(rows)} rows)"
+
+
+def _what(sums: np.ndarray) -> str:
+    return "the loss" if not np.isfinite(sums[1]) else "a gradient"

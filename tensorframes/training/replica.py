@@ -22,7 +22,7 @@ same way by both modes:
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -155,3 +155,40 @@ class Replica:
         if isinstance(self.columns, SpilledColumns):
             return self.columns.sums(self.session, rows)
         return self.session.sums([c[rows] for c in self.columns])
+
+    def first_non_finite(self, step: int) -> tuple[str, int, float] | None:
+        """(column, row, value) of the first NaN or inf that this partition's rows of step ``step`` feed
+        (lowest row, then first fed column), or None when they feed none.
+
+        The rows are read again: this is for the error of a step whose sums
+        are not finite, never for a step that goes well.
+        """
+        for rows, cells in self._step_cells(step):
+            best = None
+            for feed, values in zip(self.session.program.feeds, cells):
+                flat = values.reshape(len(values), -1)
+                bad = ~np.isfinite(flat).all(axis=1) if flat.dtype.kind in "fc" else np.zeros(len(flat), bool)
+                if bad.any() and (best is None or np.argmax(bad) < best[0]):
+                    i = int(np.argmax(bad))
+                    best = (i, feed.spec.name, float(flat[i][~np.isfinite(flat[i])][0]))
+            if best is not None:
+                return best[1], int(rows[best[0]]), best[2]
+        return None
+
+    def _step_cells(self, step: int) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
+        """The rows of step ``step`` in increasing order, in pieces: (their row numbers, one array per feed).
+
+        A spilled partition's full batch comes chunk by chunk, so it is never held whole.
+        """
+        rows = self.schedule.rows(step, self.partition)
+        spilled = isinstance(self.columns, SpilledColumns)
+        if not isinstance(rows, slice):
+            rows = np.sort(rows)
+            yield rows, self.columns.take(rows) if spilled else [c[rows] for c in self.columns]
+        elif not spilled:
+            yield np.arange(partition_rows(self.columns)), self.columns
+        else:
+            start = 0
+            for chunk in self.columns.chunks():
+                yield np.arange(start, start + len(chunk[0])), chunk
+                start += len(chunk[0])

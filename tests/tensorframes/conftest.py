@@ -11,6 +11,11 @@ from tensorframes.sql.backend import BACKEND_ENV
 
 _MAX_RECORDS = "spark.sql.execution.arrow.maxRecordsPerBatch"
 
+# Not collected (for doctests): importing it registers its worker-killing op, which belongs in the
+# Spark workers of training_cases.py's "wide" world only, not in this process's registry
+# (tests/engine/test_registry_coverage.py checks that every registered op is tested).
+collect_ignore = ["worker_faults.py"]
+
 
 @pytest.fixture(params=[3, 10_000], ids=["batch3-arrow", "batch10000-auto"])
 def batch_size(request: pytest.FixtureRequest, spark: SparkSession,

@@ -18,12 +18,15 @@ import engine as tf
 import tensorframes as tfs
 from engine.errors import InvalidArgumentError
 from tensorframes.errors import (CheckpointError, ColumnNotFoundError, EmptyReductionError, FetchShapeError,
-                                 LossError, OutputNameError, PersistenceError, PlaceholderShapeError,
-                                 PlaceholderTypeError, ProgramError, StageParamError, TrainingCancelledError,
-                                 TrainingError,
+                                 LossError, NonFiniteValueError, OutputNameError, PersistenceError,
+                                 PlaceholderShapeError, PlaceholderTypeError, ProgramError, StageParamError,
+                                 TrainingCancelledError, TrainingError,
                                  UnboundPlaceholderError, UnsupportedColumnTypeError)
 from tensorframes.ml import GraphModel, GraphTransformer
+from tensorframes.training.schedule import Schedule
 from tensorframes.training.spec import TrainingSpec
+
+MODES = ("driver", "barrier")
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +90,31 @@ def _nan_label(df, mode, **options):
     return _train(labelled, mode=mode, **options)
 
 
+def _two_partitions(df, label=None, feature=None):
+    """x double and key double over partitions 0 (ids 0, 1) and 1 (ids 2, 3), with the cells given replaced."""
+    frame = df.sparkSession.range(4, numPartitions=2).select(
+        "id", F.col("id").cast("double").alias("x"), (F.col("id") % 2).cast("double").alias("key"))
+    for column, replaced in (("key", label), ("x", feature)):
+        if replaced is not None:
+            at, value = replaced
+            frame = frame.withColumn(column, F.when(F.col("id") == at, F.lit(value)).otherwise(F.col(column)))
+    return frame.drop("id")
+
+
+def _refused(frame, mode, **options):
+    """Train on ``frame``; the refused step must leave the session's variable as it was (zeros)."""
+    loss, session = _linear(frame)
+    try:
+        return tfs.train(loss, frame, tf.train.GradientDescentOptimizer(0.1), session=session, log_every=None,
+                         mode=mode, **{"steps": 1, **options})
+    finally:
+        np.testing.assert_array_equal(session.run("w:0"), np.zeros((1, 1)))
+
+
+#: The row of partition 1 that the second mini-batch (2 rows of _two_partitions' 2 + 2) reads.
+_SECOND_BATCH_ROW = int(Schedule((2, 2), batch_size=2).rows(1, 1)[0])
+
+
 def _broken_checkpoint(df, path):
     (path / "checkpoint.npz").write_bytes(b"PK\x03\x04 truncated")
     return _train(df, checkpoint_dir=path)
@@ -122,9 +150,20 @@ TRAINING = [
      "checkpoint_every"),
     ("NaN learning rate", lambda df, p: _train(df, tf.train.GradientDescentOptimizer(float("nan"))),
      InvalidArgumentError, "learning_rate"),
-    ("NaN label, driver mode", lambda df, p: _nan_label(df, "driver"), TrainingError, "step 1: the loss is not finite"),
-    ("NaN label, barrier mode", lambda df, p: _nan_label(df, "barrier"), TrainingError,
-     "step 1: the loss is not finite"),
+    *[(f"NaN label in partition 1, {mode} mode", lambda df, p, mode=mode: _refused(
+        _two_partitions(df, label=(3, float("nan"))), mode), NonFiniteValueError,
+       ("step 1: column 'key' holds NaN in row 1", "the loss is not finite", "(in partition 1)")) for mode in MODES],
+    *[(f"inf feature in partition 1, {mode} mode", lambda df, p, mode=mode: _refused(
+        _two_partitions(df, feature=(2, float("inf"))), mode), NonFiniteValueError,
+       ("step 1: column 'x' holds inf in row 0", "(in partition 1)")) for mode in MODES],
+    ("NaN label in the second mini-batch", lambda df, p: _refused(_two_partitions(
+        df, label=(2 + _SECOND_BATCH_ROW, float("nan"))), "driver", batch_size=2, steps=2), NonFiniteValueError,
+     (f"step 2: column 'key' holds NaN in row {_SECOND_BATCH_ROW} (the mini-batch of step 2 reads row "
+      f"{_SECOND_BATCH_ROW} of this partition)", "(in partition 1)")),
+    *[(f"too large a learning rate, {mode} mode", lambda df, p, mode=mode: _train(
+        _two_partitions(df), tf.train.GradientDescentOptimizer(1e200), mode=mode, steps=3), TrainingError,
+       ("step 2: the loss is not finite", "no value fed to the step is", "learning rate is too large"))
+      for mode in MODES],
     ("truncated checkpoint", _broken_checkpoint, CheckpointError, "checkpoint.npz"),
     ("cancelAllJobs between two driver-mode steps", lambda df, p: _cancelled(
         df, "driver", lambda spark: spark.sparkContext.cancelAllJobs()), TrainingCancelledError,
@@ -188,7 +227,8 @@ def test_bad_columns_and_programs(spark, df, name, action, error, words):
 def test_bad_training_settings(spark, df, tmp_path, name, action, error, words):
     with tf.Graph().as_default(), pytest.raises(error) as caught:
         action(df, tmp_path)
-    assert words in str(caught.value)
+    for part in (words,) if isinstance(words, str) else words:
+        assert part in str(caught.value)
     assert spark.range(2).count() == 2
 
 

@@ -14,12 +14,13 @@ import pyarrow as pa
 import pytest
 
 import engine as tf
-from tensorframes.errors import (AllreduceError, CheckpointError, LossError, NullValueError, PlaceholderTypeError,
-                                 ShapeMismatchError, UnboundPlaceholderError)
+from tensorframes.errors import (AllreduceError, CheckpointError, LossError, NonFiniteValueError, NullValueError,
+                                 PlaceholderTypeError, ShapeMismatchError, TrainingError, UnboundPlaceholderError)
 from tensorframes.frames import PandasColumns
 from tensorframes.training import results
 from tensorframes.training.allreduce import add_in_order
-from tensorframes.training.loop import CONVERGED, EARLY_STOPPING, STEPS, StopRule, run_steps
+from tensorframes.training.loop import (CONVERGED, EARLY_STOPPING, STEPS, StopRule, explain_non_finite,
+                                       refuse_non_finite, run_steps)
 from tensorframes.training.program import compile_training
 from tensorframes.training.replica import Replica, TrainingSession, load_or_spill, load_partition, partition_rows
 from tensorframes.training.schedule import Schedule
@@ -316,6 +317,64 @@ def test_run_steps_reports_every_step_and_resumes_exactly():
                        lambda info, snap: None)
     assert second.start == 3 and second.losses == first.losses
     np.testing.assert_array_equal(resumed[0].session.state()["w"], straight[0].session.state()["w"])
+
+
+# -- non-finite steps ------------------------------------------------------------------------
+def with_cells(replica: Replica, **cells) -> Replica:
+    """``replica`` with cells of its columns replaced: ``x=(row, element, value)``, ``y=(row, value)``."""
+    x, y = (c.copy() for c in replica.columns)
+    if "x" in cells:
+        x[cells["x"][0], cells["x"][1]] = cells["x"][2]
+    if "y" in cells:
+        y[cells["y"][0]] = cells["y"][1]
+    return Replica(replica.session, [x, y], replica.partition, replica.schedule)
+
+
+def test_the_first_non_finite_value_of_a_step_is_the_lowest_row_then_the_first_column():
+    replica = cluster(program_for(OPTIMIZERS["gd"]), [30])[1]
+    assert replica.first_non_finite(0) is None
+    assert with_cells(replica, y=(9, np.nan), x=(4, 2, -np.inf)).first_non_finite(0) == ("x", 4, -np.inf)
+    found = with_cells(replica, y=(4, np.nan), x=(4, 2, np.inf)).first_non_finite(0)
+    assert found[:2] == ("x", 4)
+    column, row, value = with_cells(replica, y=(12, np.nan)).first_non_finite(0)
+    assert (column, row) == ("y", 12) and np.isnan(value)
+
+
+def test_with_mini_batches_only_the_steps_rows_are_looked_at():
+    replica = cluster(program_for(OPTIMIZERS["gd"]), [30], batch_size=10)[1]
+    schedule = replica.schedule
+    row = int(schedule.rows(1, 1)[0])
+    bad = with_cells(replica, y=(row, np.inf))
+    assert row not in schedule.rows(0, 1) and bad.first_non_finite(0) is None
+    assert bad.first_non_finite(1) == ("y", row, np.inf)
+
+
+def test_a_spilled_partition_is_looked_at_chunk_by_chunk_with_its_row_numbers(monkeypatch):
+    monkeypatch.setattr(spill, "_MIN_CHUNK_BYTES", 600)
+    program = program_for(OPTIMIZERS["gd"])
+    y = Y.copy()
+    y[45] = np.nan
+    batches = [pa.RecordBatch.from_pydict({"x": [list(r) for r in X[a:a + 7]], "y": y[a:a + 7]})
+               for a in range(0, len(X), 7)]
+    spilled = load_or_spill(iter(batches), program.feeds, 500)
+    assert isinstance(spilled, SpilledColumns) and len(list(spilled.chunks())) > 1
+    for batch_size in (None, 60):
+        replica = Replica(TrainingSession(program), spilled, 0, Schedule((60,), batch_size))
+        assert replica.first_non_finite(0)[:2] == ("y", 45)
+
+
+def test_a_step_whose_sums_are_not_finite_is_refused_naming_the_value_or_the_learning_rate():
+    replica = cluster(program_for(OPTIMIZERS["gd"]), [30])[1]
+    bad = with_cells(replica, y=(3, np.nan))
+    error = explain_non_finite(bad, 1, bad.sums(0))
+    assert isinstance(error, NonFiniteValueError) and (error.column, error.row) == ("y", 3)
+    assert str(error).startswith("step 1: column 'y' holds NaN in row 3, so the loss is not finite")
+    overflowed = explain_non_finite(replica, 4, np.array([30.0, 1.0, np.inf]))
+    assert type(overflowed) is TrainingError and "a gradient is not finite" in str(overflowed)
+    assert "learning rate is too large" in str(overflowed)
+    with pytest.raises(TrainingError, match="step 2: the loss is not finite .* no value fed"):
+        refuse_non_finite(2, np.array([60.0, np.nan, 1.0]))
+    refuse_non_finite(2, np.array([60.0, 1.0, 1.0]), blame=lambda step, total: pytest.fail("blamed a good step"))
 
 
 # -- snapshots and relayed errors ------------------------------------------------------------

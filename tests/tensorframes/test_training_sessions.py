@@ -1,6 +1,7 @@
 """tfs.train in Spark sessions of their own, started in subprocesses (a classic session already
 lives in the test process): Spark Connect, and local[4,2] (four task slots for a four-partition
-barrier stage, two attempts per task for Spark's task retries in driver mode).
+barrier stage, two attempts per task for Spark's task retries in driver mode, and in map_blocks,
+map_rows, reduce_blocks and aggregate when a Python worker is killed: worker_faults.py).
 
 Both subprocesses start together and run while the other tests of this module wait on them.
 """
@@ -21,6 +22,7 @@ cases = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(cases)
 
 TIMEOUT = 600
+FAULT_SECONDS = 60  # a run with a killed worker or a failed task: well under the 120 s rendezvous deadline
 
 
 class Worlds:
@@ -106,6 +108,17 @@ def test_four_partitions_in_both_modes_equal_single_process_training(worlds):
 def test_a_driver_mode_task_that_fails_once_is_retried_to_the_same_weights(worlds, how):
     found = worlds.results("wide")
     assert found[f"failed_once_{how}"]["marker"].tolist() == [1.0]
+    assert found[f"failed_once_{how}"]["seconds"][0] < FAULT_SECONDS
     for var, value in found["linear_driver_4"].items():
         np.testing.assert_array_equal(found[f"linear_driver_4_{how}"][var], value)
+
+
+@pytest.mark.parametrize("entry", ["map_blocks", "map_rows", "reduce_blocks", "aggregate"])
+def test_a_killed_python_worker_is_retried_to_the_same_values(worlds, entry):
+    """worker_faults.py: the worker running partition 1 SIGKILLs itself once; Spark retries the task."""
+    found = worlds.results("wide")[f"faults_{entry}"]
+    assert found["killed"].tolist() == [1.0] and found["failed_tasks"].tolist() == [1.0]
+    np.testing.assert_array_equal(found["disturbed"], found["undisturbed"])
+    np.testing.assert_array_equal(found["disturbed"], found["expected"])
+    assert found["seconds"][1] < FAULT_SECONDS
 

@@ -3,13 +3,16 @@
 Also a script: ``python training_cases.py connect|wide`` trains in a Spark
 session of its own (a Spark Connect session, or classic ``local[4,2]``:
 four task slots, two attempts per task) and prints the trained values as
-JSON, for the tests that can't use the shared local[2] session.
+JSON, for the tests that can't use the shared local[2] session. The
+``wide`` world also kills a Python worker once in map_blocks, map_rows,
+reduce_blocks and aggregate (worker_faults.py), which needs its task retries.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -178,7 +181,10 @@ def main(world: str, scratch: str) -> None:
         os.environ.setdefault("SPARK_CONF_DIR", str(tfs.spark.CONF_DIR))
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         spark = SparkSession.builder.remote("local[2]").getOrCreate()
-    else:
+    else:  # its workers learn worker_faults' op, which kills them (see run_faults)
+        here = str(Path(__file__).resolve().parent)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+        os.environ["ENGINE_OP_MODULES"] = "worker_faults"
         spark = tfs.get_spark(master="local[4,2]")
     out = {name: run_scenario(spark, name) for name in WORLDS[world]}
     out["rendezvous"] = {way: [float(any(way in m for m in logs.messages))]
@@ -196,9 +202,12 @@ def main(world: str, scratch: str) -> None:
         for how in ("raise", "kill"):
             marker = Path(scratch) / f"failed_once_{how}"
             spark.sparkContext.setLocalProperty(PROPERTY, f"{how}@1:2:{marker}")
+            began = time.monotonic()
             out[f"linear_driver_4_{how}"] = run_scenario(spark, "linear_driver_4")
-            out[f"failed_once_{how}"] = {"marker": [float(marker.exists())]}
+            out[f"failed_once_{how}"] = {"marker": [float(marker.exists())], "seconds": [time.monotonic() - began]}
         spark.sparkContext.setLocalProperty(PROPERTY, None)
+        import worker_faults
+        out.update(worker_faults.run(spark, Path(scratch)))
     print("RESULT " + json.dumps(out))
     spark.stop()
 
