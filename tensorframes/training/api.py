@@ -205,7 +205,8 @@ def _stopped(error: BaseException, scope: CancelScope, program: TrainingProgram,
         scope.interrupt()  # what the training started must not run on (pyspark's Ctrl-C handler may not be there)
         return
     kept = f"; the checkpoints written so far stay in {checkpoint_dir}" if checkpoint_dir else ""
-    raise TrainingCancelledError(f"the training was cancelled ({how}) after {step} completed steps: the session's "
+    raise TrainingCancelledError(f"the training was cancelled ({how}) after {step} completed "
+                                 f"step{'' if step == 1 else 's'}: the session's "
                                  f"variables hold the values of step {step}, the last completed one{kept}",
                                  step, how) from None
 

@@ -167,7 +167,7 @@ TRAINING = [
     ("truncated checkpoint", _broken_checkpoint, CheckpointError, "checkpoint.npz"),
     ("cancelAllJobs between two driver-mode steps", lambda df, p: _cancelled(
         df, "driver", lambda spark: spark.sparkContext.cancelAllJobs()), TrainingCancelledError,
-     "cancelled (SparkContext.cancelAllJobs()) after 1 completed steps"),
+     "cancelled (SparkContext.cancelAllJobs()) after 1 completed step:"),
     ("the user's job group cancelled in barrier mode", lambda df, p: _cancelled(
         df, "barrier", lambda spark: spark.sparkContext.cancelJobGroup("matrix-group")), TrainingCancelledError,
      "cancelled (SparkContext.cancelJobGroup('matrix-group'))"),
