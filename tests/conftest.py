@@ -50,3 +50,33 @@ def small_batches(spark: SparkSession) -> Iterator[SparkSession]:
         yield spark
     finally:
         spark.conf.set(_MAX_RECORDS, previous)
+
+
+class DiskFull(OSError):
+    """Stands for a write that fails half way (ENOSPC)."""
+
+
+class FailAt:
+    """``fail(owner, name, at)``: make ``owner.name`` raise :class:`DiskFull` (``fail.error``) at its
+    call number ``at`` (from 0), for this test only."""
+
+    error = DiskFull
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    def __call__(self, owner: object, name: str, at: int) -> None:
+        real, calls = getattr(owner, name), []
+
+        def flaky(*args, **kwargs):
+            calls.append(1)
+            if len(calls) - 1 == at:
+                raise DiskFull(28, "No space left on device")
+            return real(*args, **kwargs)
+        self.monkeypatch.setattr(owner, name, flaky)
+
+
+@pytest.fixture
+def disk_full(monkeypatch: pytest.MonkeyPatch) -> FailAt:
+    """Failure injection for the atomic-save tests: a write that fails at a chosen call."""
+    return FailAt(monkeypatch)

@@ -13,22 +13,6 @@ from engine.errors import GraphError
 X = np.ones((2, 1))
 
 
-class DiskFull(OSError):
-    """Stands for a write that fails half way (ENOSPC)."""
-
-
-def _fail_at(monkeypatch, module, name: str, at: int) -> None:
-    """Make ``module.name`` raise DiskFull at its call number ``at`` (from 0)."""
-    real, calls = getattr(module, name), []
-
-    def flaky(*args, **kwargs):
-        calls.append(1)
-        if len(calls) - 1 == at:
-            raise DiskFull(28, "No space left on device")
-        return real(*args, **kwargs)
-    monkeypatch.setattr(module, name, flaky)
-
-
 def _save(path: str, factor: float, overwrite: bool = False) -> None:
     with tf.Graph().as_default() as g:
         x = tf.placeholder(tf.float64, [None, 1], name="x")
@@ -48,17 +32,17 @@ def old(tmp_path) -> str:
 
 
 @pytest.mark.parametrize("at", [0, 1])
-def test_a_failed_document_write_leaves_the_old_saved_model(old, monkeypatch, at):
-    _fail_at(monkeypatch, atomic, "write_file", at)
-    with pytest.raises(DiskFull):
+def test_a_failed_document_write_leaves_the_old_saved_model(old, disk_full, at):
+    disk_full(atomic, "write_file", at)
+    with pytest.raises(disk_full.error):
         _save(old, 3.0, overwrite=True)
     assert _prediction(old) == 2.0
     assert os.listdir(os.path.dirname(old)) == ["model"]  # no temporary left behind
 
 
-def test_a_failed_swap_puts_the_old_saved_model_back(old, monkeypatch):
-    _fail_at(monkeypatch, os, "rename", 1)  # the rename of the new copy into place
-    with pytest.raises(DiskFull):
+def test_a_failed_swap_puts_the_old_saved_model_back(old, disk_full):
+    disk_full(os, "rename", 1)  # the rename of the new copy into place
+    with pytest.raises(disk_full.error):
         _save(old, 3.0, overwrite=True)
     assert _prediction(old) == 2.0
     assert os.listdir(os.path.dirname(old)) == ["model"]
@@ -78,10 +62,10 @@ def test_overwrite_replaces_the_whole_directory(old):
     assert _prediction(old) == 3.0 and "stale.txt" not in os.listdir(old)
 
 
-def test_write_file_failure_keeps_the_old_file(tmp_path, monkeypatch):
+def test_write_file_failure_keeps_the_old_file(tmp_path, disk_full):
     path = tmp_path / "f.bin"
     atomic.write_file(path, b"old")
-    _fail_at(monkeypatch, os, "replace", 0)
-    with pytest.raises(DiskFull):
+    disk_full(os, "replace", 0)
+    with pytest.raises(disk_full.error):
         atomic.write_file(path, b"new")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["f.bin"]

@@ -15,22 +15,6 @@ from tensorframes.ml import GraphTransformer
 from tensorframes.training.snapshot import CHECKPOINT_FILE, Snapshot, load_checkpoint, save_checkpoint
 
 
-class DiskFull(OSError):
-    """Stands for a write that fails half way (ENOSPC)."""
-
-
-def _fail_at(monkeypatch, owner, name: str, at: int) -> None:
-    """Make ``owner.name`` raise DiskFull at its call number ``at`` (from 0)."""
-    real, calls = getattr(owner, name), []
-
-    def flaky(*args, **kwargs):
-        calls.append(1)
-        if len(calls) - 1 == at:
-            raise DiskFull(28, "No space left on device")
-        return real(*args, **kwargs)
-    monkeypatch.setattr(owner, name, flaky)
-
-
 def _stage(factor: float) -> GraphTransformer:
     with tf.Graph().as_default() as g:
         tf.multiply(tf.placeholder(tf.float64, [None], name="x"), factor, name="y")
@@ -62,9 +46,9 @@ def test_an_invalid_stage_is_refused_before_the_old_one_is_touched(spark, old):
                                              (DataFrameWriter, "text", 1),
                                              (os, "rename", 1)],
                          ids=["metadata", "graph_def", "manifest", "swap"])
-def test_a_failed_write_leaves_the_old_stage_loadable(spark, old, monkeypatch, owner, name, at):
-    _fail_at(monkeypatch, owner, name, at)
-    with pytest.raises(DiskFull):
+def test_a_failed_write_leaves_the_old_stage_loadable(spark, old, monkeypatch, disk_full, owner, name, at):
+    disk_full(owner, name, at)
+    with pytest.raises(disk_full.error):
         _stage(3.0).write().overwrite().save(old)
     monkeypatch.undo()
     assert _scores(spark, old) == [2.0]
@@ -78,10 +62,10 @@ def test_overwrite_replaces_and_plain_save_refuses(spark, old):
     assert _scores(spark, old) == [3.0]
 
 
-def test_a_failed_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+def test_a_failed_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, disk_full):
     save_checkpoint(tmp_path, Snapshot(2, np.array([1.0, 0.5]), {"w": np.zeros(2)}))
-    _fail_at(monkeypatch, os, "replace", 0)
-    with pytest.raises(DiskFull):
+    disk_full(os, "replace", 0)
+    with pytest.raises(disk_full.error):
         save_checkpoint(tmp_path, Snapshot(3, np.array([1.0, 0.5, 0.2]), {"w": np.ones(2)}))
     assert load_checkpoint(tmp_path).step == 2 and os.listdir(tmp_path) == [CHECKPOINT_FILE]
 
